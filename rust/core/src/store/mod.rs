@@ -91,6 +91,15 @@ pub struct RankingBatch {
     pub positions: Vec<u32>,
 }
 
+/// Measurements of any kinds committed together under one provenance.
+/// `cardinal` holds (rows, metric) pairs with metric Binary, NumericHigher or NumericLower.
+#[derive(Debug, Clone, Default)]
+pub struct MeasurementBatch {
+    pub cardinal: Vec<(CardinalBatch, Metric)>,
+    pub pairwise: Option<PairwiseBatch>,
+    pub rankings: Option<RankingBatch>,
+}
+
 /// What a commit did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CommitReport {
@@ -185,21 +194,9 @@ impl Pool {
         let _ = models;
         todo!()
     }
-    /// Binary (`numeric: None`) or numeric (`numeric: Some(higher_is_better)`) rows.
-    pub fn add_cardinal(
-        &mut self,
-        batch: CardinalBatch,
-        numeric: Option<bool>,
-        provenance: Provenance,
-    ) -> Result<CommitReport> {
-        let _ = (batch, numeric, provenance);
-        todo!()
-    }
-    pub fn add_pairwise(&mut self, batch: PairwiseBatch, provenance: Provenance) -> Result<CommitReport> {
-        let _ = (batch, provenance);
-        todo!()
-    }
-    pub fn add_rankings(&mut self, batch: RankingBatch, provenance: Provenance) -> Result<CommitReport> {
+    /// Commits every part of `batch` atomically (one manifest update): on any error
+    /// nothing is written and the error names the field and row.
+    pub fn add_measurements(&mut self, batch: MeasurementBatch, provenance: Provenance) -> Result<CommitReport> {
         let _ = (batch, provenance);
         todo!()
     }
