@@ -1,0 +1,41 @@
+"""onebench: open-ended, sample-level benchmarking of foundation models.
+
+Pool the samples of many test sets, store sparse mixed measurements (binary, numeric,
+pairwise, rankings) and rank models on any subset with Plackett–Luce, with uncertainty.
+"""
+
+from __future__ import annotations
+
+from ._core import __version__
+from .exceptions import (
+    ConvergenceError,
+    CorruptPoolError,
+    DisconnectedGraphError,
+    InvalidInputError,
+    OnebenchError,
+    PoolIOError,
+    PoolLockedError,
+    PoolNotFoundError,
+    UnknownIdError,
+)
+from .pool import CommitReport, Pool, PoolStats
+from .ranking import METHODS, Leaderboard, LeaderboardRow
+
+__all__ = [
+    "METHODS",
+    "CommitReport",
+    "ConvergenceError",
+    "CorruptPoolError",
+    "DisconnectedGraphError",
+    "InvalidInputError",
+    "Leaderboard",
+    "LeaderboardRow",
+    "OnebenchError",
+    "Pool",
+    "PoolIOError",
+    "PoolLockedError",
+    "PoolNotFoundError",
+    "PoolStats",
+    "UnknownIdError",
+    "__version__",
+]

@@ -1,0 +1,102 @@
+# Type stubs of the Rust extension module (rust/python). Checked by mypy.stubtest.
+from os import PathLike
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+_Ids = tuple[list[str], npt.NDArray[np.uint32]]
+
+def rank_dataset_methods() -> list[str]: ...
+
+class PoolCore:
+    @staticmethod
+    def create(path: str | PathLike[str]) -> PoolCore: ...
+    @staticmethod
+    def open(path: str | PathLike[str]) -> PoolCore: ...
+    def refresh(self) -> bool: ...
+    @property
+    def path(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    def stats(self) -> dict[str, int]: ...
+    def add_samples(
+        self,
+        ids: list[str],
+        benchmarks: list[str],
+        modalities: list[str],
+        texts: list[str],
+        references: list[list[str]],
+        metadata_json: list[str],
+    ) -> dict[str, int]: ...
+    def add_models(
+        self, ids: list[str], aliases: list[list[str]], metadata_json: list[str]
+    ) -> dict[str, int]: ...
+    def add_measurements(
+        self,
+        provenance_json: str,
+        cardinal: list[tuple[_Ids, _Ids, npt.NDArray[np.float64], str]],
+        pairwise: tuple[_Ids, _Ids, _Ids, npt.NDArray[np.uint8], npt.NDArray[np.float64] | None]
+        | None = None,
+        rankings: tuple[_Ids, npt.NDArray[np.uint64], _Ids, npt.NDArray[np.uint32]] | None = None,
+    ) -> dict[str, int]: ...
+    def compact(self) -> int: ...
+    def sample_index(self, id: str) -> int | None: ...
+    def model_index(self, id: str) -> int | None: ...
+    def sample_columns(
+        self,
+    ) -> tuple[
+        list[str],
+        list[str],
+        list[str],
+        list[str],
+        list[list[str]],
+        list[str],
+        list[str],
+        list[str | None],
+    ]: ...
+    def sample_ids(self) -> list[str]: ...
+    def model_columns(self) -> tuple[list[str], list[list[str]], list[str]]: ...
+    def provenances(self) -> list[str]: ...
+    def cardinal_rows(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.uint32],
+    ]: ...
+    def pairwise_rows(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint8],
+        npt.NDArray[np.float32],
+        npt.NDArray[np.uint32],
+    ]: ...
+    def ranking_rows(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint64],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+        npt.NDArray[np.uint32],
+    ]: ...
+    def rank(
+        self,
+        subset: npt.NDArray[np.uint32] | None,
+        method: str,
+        alpha: float,
+        ci_level: float,
+        interval: str,
+        replicates: int,
+        seed: int,
+        tolerance: float,
+        max_iterations: int,
+        initial: npt.NDArray[np.float64] | None = None,
+    ) -> dict[str, Any]: ...

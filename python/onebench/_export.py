@@ -1,0 +1,143 @@
+"""Pool measurements as one Arrow table in the long format, with provenance."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+__all__ = ["measurement_table"]
+
+_WINNER_NAMES = np.array(["a", "b", "tie"], dtype=object)
+_SCHEMA = pa.schema(
+    [
+        ("sample_id", pa.dictionary(pa.int32(), pa.string())),
+        ("kind", pa.dictionary(pa.int8(), pa.string())),
+        ("model", pa.dictionary(pa.int32(), pa.string())),
+        ("score", pa.float64()),
+        ("model_a", pa.dictionary(pa.int32(), pa.string())),
+        ("model_b", pa.dictionary(pa.int32(), pa.string())),
+        ("winner", pa.string()),
+        ("probability", pa.float64()),
+        ("ranking", pa.list_(pa.list_(pa.string()))),
+        ("source", pa.dictionary(pa.int32(), pa.string())),
+        ("grader", pa.dictionary(pa.int32(), pa.string())),
+        ("judge", pa.dictionary(pa.int32(), pa.string())),
+        ("time", pa.dictionary(pa.int32(), pa.string())),
+    ]
+)
+
+
+def _dictionary(codes: np.ndarray, names: pa.Array, mask: np.ndarray | None = None) -> pa.Array:
+    indices = pa.array(codes.astype(np.int32), mask=mask)
+    return pa.DictionaryArray.from_arrays(indices, names)
+
+
+def _null_dictionary(length: int, names: pa.Array) -> pa.Array:
+    return _dictionary(np.zeros(length, np.int32), names, np.ones(length, bool))
+
+
+def measurement_table(core: Any) -> pa.Table:
+    """Every measurement of ``core`` (a ``PoolCore``) in commit order within each kind."""
+    sample_names = pa.array(core.sample_ids(), pa.string())
+    model_names = pa.array(core.model_columns()[0], pa.string())
+    provenances = [json.loads(text) for text in core.provenances()]
+    provenance_columns = {
+        key: pa.array([entry.get(key) for entry in provenances], pa.string())
+        for key in ("source", "grader", "judge", "time")
+    }
+    metrics = np.array([metric or "" for metric in core.sample_columns()[7]], dtype=object)
+    kind_names = pa.array(["binary", "numeric", "pairwise", "ranking"], pa.string())
+    parts = []
+
+    samples, models, values, provenance = core.cardinal_rows()
+    if len(samples):
+        kinds = np.where(metrics[samples] == "binary", 0, 1)
+        parts.append(
+            _part(
+                samples,
+                kinds,
+                sample_names,
+                kind_names,
+                provenance,
+                provenance_columns,
+                model=_dictionary(models, model_names),
+                score=pa.array(values.astype(np.float64)),
+            )
+        )
+    samples, model_a, model_b, outcome, probability, provenance = core.pairwise_rows()
+    if len(samples):
+        probability = probability.astype(np.float64)
+        parts.append(
+            _part(
+                samples,
+                np.full(len(samples), 2),
+                sample_names,
+                kind_names,
+                provenance,
+                provenance_columns,
+                model_a=_dictionary(model_a, model_names),
+                model_b=_dictionary(model_b, model_names),
+                winner=pa.array(_WINNER_NAMES[outcome], pa.string()),
+                probability=pa.array(probability, mask=np.isnan(probability)),
+            )
+        )
+    samples, offsets, models, positions, provenance = core.ranking_rows()
+    if len(samples):
+        names = np.asarray(model_names.to_pylist(), dtype=object)
+        rankings = []
+        for index in range(len(samples)):
+            entries = slice(int(offsets[index]), int(offsets[index + 1]))
+            groups: list[list[str]] = []
+            last = None
+            for model, position in zip(models[entries], positions[entries], strict=True):
+                if position != last:
+                    groups.append([])
+                    last = position
+                groups[-1].append(names[model])
+            rankings.append(groups)
+        parts.append(
+            _part(
+                samples,
+                np.full(len(samples), 3),
+                sample_names,
+                kind_names,
+                provenance,
+                provenance_columns,
+                ranking=pa.array(rankings, pa.list_(pa.list_(pa.string()))),
+            )
+        )
+    if not parts:
+        return _SCHEMA.empty_table()
+    return pa.concat_tables(parts)
+
+
+def _part(
+    samples: np.ndarray,
+    kinds: np.ndarray,
+    sample_names: pa.Array,
+    kind_names: pa.Array,
+    provenance: np.ndarray,
+    provenance_columns: dict[str, pa.Array],
+    **columns: pa.Array,
+) -> pa.Table:
+    length = len(samples)
+    arrays = {}
+    for field in _SCHEMA:
+        if field.name == "sample_id":
+            arrays[field.name] = _dictionary(samples, sample_names)
+        elif field.name == "kind":
+            arrays[field.name] = pa.DictionaryArray.from_arrays(
+                pa.array(kinds.astype(np.int8)), kind_names
+            )
+        elif field.name in provenance_columns:
+            arrays[field.name] = _dictionary(provenance, provenance_columns[field.name])
+        elif field.name in columns:
+            arrays[field.name] = columns[field.name]
+        elif pa.types.is_dictionary(field.type):
+            arrays[field.name] = _null_dictionary(length, pa.array([], pa.string()))
+        else:
+            arrays[field.name] = pa.nulls(length, field.type)
+    return pa.table(arrays, schema=_SCHEMA)

@@ -1,0 +1,165 @@
+"""Splitting a long-format measurements table into the per-kind batches of the core.
+
+The long format is the one of ``../shared/data``: one row per measurement with
+``sample_id``, ``kind`` and, by kind, ``model`` + ``score`` (binary, numeric),
+``model_a`` + ``model_b`` + ``winner`` [+ ``probability``] (pairwise) or ``ranking``
+(a list of model ids best first, or a list of tied groups).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ._columns import encode_ids, float_column, optional_column, require_columns
+from .exceptions import InvalidInputError
+
+__all__ = ["KINDS", "batches_from_table"]
+
+KINDS = ("binary", "numeric", "pairwise", "ranking")
+_WINNERS = {"a": 0, "b": 1, "tie": 2, "model_a": 0, "model_b": 1, "tie (bothbad)": 2}
+
+
+def batches_from_table(
+    table: pa.Table, kind: str | None, higher_is_better: bool
+) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None, tuple[Any, ...] | None]:
+    """The ``cardinal``, ``pairwise`` and ``rankings`` arguments of ``PoolCore.add_measurements``.
+
+    Row numbers in errors refer to ``table``'s rows.
+    """
+    require_columns(table, ["sample_id"], "measurements")
+    if kind is not None:
+        if kind not in KINDS:
+            raise InvalidInputError(
+                f"kind: unknown kind {kind!r}; choose one of {', '.join(KINDS)}", field="kind"
+            )
+        groups = {kind: np.arange(table.num_rows)}
+    else:
+        groups = _rows_by_kind(table)
+    cardinal = []
+    numeric_metric = "numeric_higher" if higher_is_better else "numeric_lower"
+    for name, metric in (("binary", "binary"), ("numeric", numeric_metric)):
+        if name in groups:
+            cardinal.append(_cardinal(table, groups[name], metric))
+    pairwise = _pairwise(table, groups["pairwise"]) if "pairwise" in groups else None
+    rankings = _rankings(table, groups["ranking"]) if "ranking" in groups else None
+    return cardinal, pairwise, rankings
+
+
+def _rows_by_kind(table: pa.Table) -> dict[str, np.ndarray]:
+    if "kind" not in table.column_names:
+        raise InvalidInputError(
+            "measurements: no 'kind' column; add one or pass kind='binary' | 'numeric' | "
+            "'pairwise' | 'ranking'",
+            field="kind",
+        )
+    kinds = pc.cast(table.column("kind"), pa.string()).to_numpy(zero_copy_only=False)
+    groups: dict[str, np.ndarray] = {}
+    known = np.zeros(len(kinds), dtype=bool)
+    for name in KINDS:
+        rows = np.flatnonzero(kinds == name)
+        known[rows] = True
+        if len(rows):
+            groups[name] = rows
+    if not known.all():
+        row = int(np.flatnonzero(~known)[0])
+        raise InvalidInputError(
+            f"kind, row {row}: unknown kind {kinds[row]!r}; choose one of {', '.join(KINDS)}",
+            field="kind",
+            row=row,
+        )
+    return groups
+
+
+def _take(table: pa.Table, name: str, rows: np.ndarray) -> pa.ChunkedArray:
+    column = table.column(name)
+    return column if len(rows) == table.num_rows else column.take(pa.array(rows))
+
+
+def _offset_errors(rows: np.ndarray, error: InvalidInputError) -> InvalidInputError:
+    """Re-labels an error on a sub-table with the row number of the caller's table."""
+    if error.row is None or len(rows) == 0:
+        return error
+    original = int(rows[error.row])
+    message = str(error).replace(f"row {error.row}", f"row {original}", 1)
+    return type(error)(message, field=error.field, row=original)
+
+
+def _cardinal(table: pa.Table, rows: np.ndarray, metric: str) -> tuple[Any, ...]:
+    require_columns(table, ["model", "score"], "measurements")
+    try:
+        samples = encode_ids(_take(table, "sample_id", rows), "sample_id")
+        models = encode_ids(_take(table, "model", rows), "model")
+        values = float_column(_take(table, "score", rows), "score")
+    except InvalidInputError as error:
+        raise _offset_errors(rows, error) from None
+    return (samples, models, values, metric)
+
+
+def _pairwise(table: pa.Table, rows: np.ndarray) -> tuple[Any, ...]:
+    require_columns(table, ["model_a", "model_b", "winner"], "measurements")
+    try:
+        samples = encode_ids(_take(table, "sample_id", rows), "sample_id")
+        model_a = encode_ids(_take(table, "model_a", rows), "model_a")
+        model_b = encode_ids(_take(table, "model_b", rows), "model_b")
+        winners = pc.cast(_take(table, "winner", rows), pa.string()).to_numpy(zero_copy_only=False)
+        outcome = np.full(len(winners), 255, dtype=np.uint8)
+        for name, code in _WINNERS.items():
+            outcome[winners == name] = code
+        if (outcome == 255).any():
+            row = int(np.flatnonzero(outcome == 255)[0])
+            raise InvalidInputError(
+                f"winner, row {row}: {winners[row]!r} is not 'a', 'b' or 'tie'",
+                field="winner",
+                row=row,
+            )
+        probability = None
+        column = optional_column(table, "probability")
+        if column is not None:
+            taken = column if len(rows) == table.num_rows else column.take(pa.array(rows))
+            probability = pc.cast(taken, pa.float64()).to_numpy(zero_copy_only=False)
+            probability = np.ascontiguousarray(np.where(np.isnan(probability), np.nan, probability))
+    except InvalidInputError as error:
+        raise _offset_errors(rows, error) from None
+    return (samples, model_a, model_b, outcome, probability)
+
+
+def _rankings(table: pa.Table, rows: np.ndarray) -> tuple[Any, ...]:
+    require_columns(table, ["ranking"], "measurements")
+    try:
+        samples = encode_ids(_take(table, "sample_id", rows), "sample_id")
+        lists = _take(table, "ranking", rows).to_pylist()
+        offsets = [0]
+        models: list[str] = []
+        positions: list[int] = []
+        for row, ranking in enumerate(lists):
+            if not isinstance(ranking, list) or len(ranking) < 2:
+                raise InvalidInputError(
+                    f"ranking, row {row}: needs a list of at least two models (or tied groups)",
+                    field="ranking",
+                    row=row,
+                )
+            for position, entry in enumerate(ranking):
+                group = entry if isinstance(entry, list) else [entry]
+                for model in group:
+                    if not isinstance(model, str):
+                        raise InvalidInputError(
+                            f"ranking, row {row}: {model!r} is not a model id",
+                            field="ranking",
+                            row=row,
+                        )
+                    models.append(model)
+                    positions.append(position)
+            offsets.append(len(models))
+        model_ids = encode_ids(pa.array(models, type=pa.string()), "ranking")
+    except InvalidInputError as error:
+        raise _offset_errors(rows, error) from None
+    return (
+        samples,
+        np.asarray(offsets, dtype=np.uint64),
+        model_ids,
+        np.asarray(positions, dtype=np.uint32),
+    )

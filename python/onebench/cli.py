@@ -1,0 +1,193 @@
+"""The ``onebench`` command line: data on stdout, logs and progress on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .exceptions import OnebenchError
+
+__all__ = ["main"]
+
+log = logging.getLogger("onebench")
+
+
+def _pool_path(value: str | None) -> Path:
+    return Path(value or os.environ.get("ONEBENCH_POOL") or "onebench-pool")
+
+
+def _emit(args: argparse.Namespace, payload: dict, text: str) -> None:
+    print(json.dumps(payload, indent=2) if args.json else text)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .pool import Pool
+
+    pool = Pool.create(_pool_path(args.pool))
+    _emit(args, {"path": str(pool.path), "version": pool.version}, f"created pool {pool.path}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .importers import import_long_format
+    from .pool import Pool
+
+    pool = Pool.open_or_create(_pool_path(args.pool))
+    report = import_long_format(pool, args.files, source=args.source)
+    payload = {
+        "files": report.files,
+        "samples_added": report.samples_added,
+        "models_added": report.models_added,
+        "measurements_added": report.measurements_added,
+        "version": report.version,
+    }
+    text = (
+        f"imported {len(report.files)} file(s): {report.samples_added} samples, "
+        f"{report.models_added} models, {report.measurements_added} measurements "
+        f"(pool version {report.version})"
+    )
+    _emit(args, payload, text)
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    from ._stats import pool_summary, summary_text
+    from .pool import Pool
+
+    summary = pool_summary(Pool.open(_pool_path(args.pool)))
+    _emit(args, summary, summary_text(summary))
+    return 0
+
+
+def _cmd_rank(args: argparse.Namespace) -> int:
+    from .pool import Pool
+
+    pool = Pool.open(_pool_path(args.pool))
+    samples = None
+    if args.benchmark:
+        table = pool.samples()
+        wanted = set(args.benchmark)
+        samples = [
+            sample_id
+            for sample_id, benchmark in zip(
+                table.column("sample_id").to_pylist(),
+                table.column("benchmark").to_pylist(),
+                strict=True,
+            )
+            if benchmark in wanted
+        ]
+        if not samples:
+            raise SystemExit(
+                f"onebench rank: no samples in benchmark(s) {', '.join(args.benchmark)}"
+            )
+    leaderboard = pool.rank(
+        samples,
+        method=args.method,
+        ci=args.ci,
+        bootstrap=args.bootstrap,
+        alpha=args.alpha,
+        seed=args.seed,
+    )
+    _emit(args, leaderboard.to_dict(), str(leaderboard))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .pool import Pool
+
+    paths = Pool.open(_pool_path(args.pool)).export(args.out)
+    payload = {name: str(path) for name, path in paths.items()}
+    _emit(args, payload, "\n".join(f"wrote {path}" for path in payload.values()))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    payload, text = run_demo(
+        n_models=args.models, n_samples=args.samples, seed=args.seed, keep=args.keep
+    )
+    _emit(args, payload, text)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--pool", help="pool directory (default: $ONEBENCH_POOL, else ./onebench-pool)"
+    )
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+
+    parser = argparse.ArgumentParser(
+        prog="onebench",
+        description="Sample-level benchmarking: pool samples, rank models on any capability.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("init", parents=[common], help="create an empty pool").set_defaults(
+        handler=_cmd_init
+    )
+
+    importer = commands.add_parser(
+        "import", parents=[common], help="import samples/measurements files (Parquet, CSV, JSONL)"
+    )
+    importer.add_argument("files", nargs="+", help="files or folders in the long format")
+    importer.add_argument("--source", help="provenance source name (default: the file name)")
+    importer.set_defaults(handler=_cmd_import)
+
+    commands.add_parser("stats", parents=[common], help="what the pool holds").set_defaults(
+        handler=_cmd_stats
+    )
+
+    ranker = commands.add_parser("rank", parents=[common], help="rank the models")
+    from .ranking import METHODS
+
+    ranker.add_argument("--method", default="plackett-luce", choices=METHODS)
+    ranker.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
+    ranker.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates (0: Fisher)")
+    ranker.add_argument("--alpha", type=float, default=1.0, help="prior strength (default 1)")
+    ranker.add_argument("--seed", type=int, default=0)
+    ranker.add_argument(
+        "--benchmark", action="append", help="rank on this benchmark's samples (repeatable)"
+    )
+    ranker.set_defaults(handler=_cmd_rank)
+
+    exporter = commands.add_parser("export", parents=[common], help="write Parquet files")
+    exporter.add_argument("--out", required=True, help="output folder")
+    exporter.set_defaults(handler=_cmd_export)
+
+    demo = commands.add_parser(
+        "demo",
+        parents=[common],
+        help="build a synthetic pool, rank it, show robustness to sparsity",
+    )
+    demo.add_argument("--models", type=int, default=40)
+    demo.add_argument("--samples", type=int, default=5000)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--keep", help="keep the demo pool in this folder instead of a temporary one")
+    demo.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="onebench: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.handler(args))
+    except OnebenchError as error:
+        print(f"onebench {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,347 @@
+"""The sample pool: samples, models and sparse measurements in one directory."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import _core
+from ._columns import as_table, optional_column, require_columns
+from ._export import measurement_table
+from ._measurements import batches_from_table
+from .exceptions import InvalidInputError
+
+if TYPE_CHECKING:
+    from .ranking import Leaderboard
+
+__all__ = ["CommitReport", "Pool", "PoolStats"]
+
+_SAMPLE_COLUMNS = {"sample_id", "benchmark", "modality", "text", "reference", "references"}
+_MODEL_COLUMNS = {"model", "aliases"}
+
+
+@dataclass(frozen=True)
+class CommitReport:
+    """What one committed batch did: the pool version after it, rows added and skipped."""
+
+    version: int
+    added: int
+    skipped: int
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    """Counts of a pool at one version."""
+
+    path: str
+    version: int
+    samples: int
+    models: int
+    cardinal: int
+    pairwise: int
+    rankings: int
+    segments: int
+    bytes_on_disk: int
+
+    @property
+    def measurements(self) -> int:
+        return self.cardinal + self.pairwise + self.rankings
+
+
+class Pool:
+    """A pool of samples from many test sets, with sparse mixed measurements of models.
+
+    A pool is a directory: append-only checksummed segments named by an atomically
+    replaced manifest. Every ``add_*`` call commits one batch, whole or not at all.
+    Open pools see the version they loaded; :meth:`refresh` picks up other writers.
+
+    Examples
+    --------
+    >>> pool = Pool.create("my-pool")                                  # doctest: +SKIP
+    >>> pool.add_samples([{"sample_id": "q1", "benchmark": "toy", "text": "2+2?"}])
+    >>> pool.add_models(["model-a", "model-b"])
+    >>> pool.add_measurements({"sample_id": ["q1", "q1"], "model": ["model-a", "model-b"],
+    ...                        "score": [1, 0]}, kind="binary", source="my-harness")
+    >>> print(pool.rank())
+    """
+
+    def __init__(self, inner: _core.PoolCore) -> None:
+        self._inner = inner
+        self._warm: dict[tuple[Any, ...], np.ndarray] = {}
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str]) -> Pool:
+        """Creates an empty pool at ``path`` (a new or empty directory)."""
+        return cls(_core.PoolCore.create(Path(path)))
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> Pool:
+        """Opens the pool at ``path``, verifying every file's checksum."""
+        return cls(_core.PoolCore.open(Path(path)))
+
+    @classmethod
+    def open_or_create(cls, path: str | os.PathLike[str]) -> Pool:
+        """Opens the pool at ``path``, creating it first when there is none."""
+        if (Path(path) / "MANIFEST").exists():
+            return cls.open(path)
+        return cls.create(path)
+
+    @property
+    def path(self) -> Path:
+        return Path(self._inner.path)
+
+    @property
+    def version(self) -> int:
+        """The manifest version this handle sees; every commit increments it."""
+        return self._inner.version
+
+    def refresh(self) -> bool:
+        """Loads what other writers committed; returns whether anything changed."""
+        return self._inner.refresh()
+
+    def stats(self) -> PoolStats:
+        counts = self._inner.stats()
+        return PoolStats(path=str(self.path), **counts)
+
+    def __repr__(self) -> str:
+        stats = self.stats()
+        return (
+            f"Pool({str(self.path)!r}, version={stats.version}, samples={stats.samples}, "
+            f"models={stats.models}, measurements={stats.measurements})"
+        )
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add_samples(self, data: Any) -> CommitReport:
+        """Adds samples from a table with ``sample_id`` and optionally ``benchmark``,
+        ``text``, ``reference`` (a string or a list of strings) and ``modality``; every
+        other column becomes metadata. Identical re-adds are skipped."""
+        table = as_table(data, "samples")
+        require_columns(table, ["sample_id"], "samples")
+        rows = table.num_rows
+        ids = _strings(table.column("sample_id"), "sample_id", required=True)
+        benchmarks = _strings(optional_column(table, "benchmark"), "benchmark", rows=rows)
+        modalities = _strings(optional_column(table, "modality"), "modality", rows=rows)
+        modalities = [modality or "text" for modality in modalities]
+        texts = _strings(optional_column(table, "text"), "text", rows=rows)
+        references = _references(table, rows)
+        metadata = _metadata(table, _SAMPLE_COLUMNS)
+        return CommitReport(
+            **self._inner.add_samples(ids, benchmarks, modalities, texts, references, metadata)
+        )
+
+    def add_models(self, data: Any) -> CommitReport:
+        """Adds models: a list of ids, or a table with ``model`` and optionally ``aliases``
+        (list of strings); other columns become metadata. Existing models gain the new
+        aliases and metadata."""
+        if isinstance(data, list | tuple) and all(isinstance(item, str) for item in data):
+            data = {"model": list(data)}
+        table = as_table(data, "models")
+        require_columns(table, ["model"], "models")
+        ids = _strings(table.column("model"), "model", required=True)
+        aliases_column = optional_column(table, "aliases")
+        aliases = (
+            [list(value or []) for value in aliases_column.to_pylist()]
+            if aliases_column is not None
+            else [[] for _ in ids]
+        )
+        metadata = _metadata(table, _MODEL_COLUMNS)
+        return CommitReport(**self._inner.add_models(ids, aliases, metadata))
+
+    def add_measurements(
+        self,
+        data: Any,
+        *,
+        kind: str | None = None,
+        higher_is_better: bool = True,
+        source: str = "python",
+        grader: str | None = None,
+        judge: str | None = None,
+        time: datetime | str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> CommitReport:
+        """Adds a batch of measurements, committed atomically with its provenance.
+
+        ``data`` is in the long format (see the README): ``sample_id``, ``kind`` (or the
+        ``kind`` argument) and, per kind, ``model`` + ``score`` (``binary``: 0/1;
+        ``numeric``: a float, ordered by ``higher_is_better``), ``model_a`` + ``model_b``
+        + ``winner`` ('a' | 'b' | 'tie') + optional ``probability`` = P(b preferred)
+        (``pairwise``), or ``ranking``: model ids best first, inner lists for ties
+        (``ranking``). Unknown ids, NaN/inf scores, ``model_a == model_b`` and a kind that
+        contradicts the sample's metric raise an error naming the row; nothing is written.
+        """
+        table = as_table(data, "measurements")
+        cardinal, pairwise, rankings = batches_from_table(table, kind, higher_is_better)
+        provenance = {
+            "source": source,
+            "grader": grader,
+            "judge": judge,
+            "time": _timestamp(time),
+            "extra": extra or {},
+        }
+        report = self._inner.add_measurements(json.dumps(provenance), cardinal, pairwise, rankings)
+        return CommitReport(**report)
+
+    def compact(self) -> int:
+        """Merges small segments; returns how many segments were removed."""
+        return self._inner.compact()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def samples(self) -> pa.Table:
+        """The sample table: ``sample_id``, ``benchmark``, ``modality``, ``text``,
+        ``references``, ``metadata`` (JSON), ``content_hash``, ``metric``."""
+        ids, benchmarks, modalities, texts, references, metadata, hashes, metrics = (
+            self._inner.sample_columns()
+        )
+        return pa.table(
+            {
+                "sample_id": pa.array(ids, pa.string()),
+                "benchmark": pa.array(benchmarks, pa.string()),
+                "modality": pa.array(modalities, pa.string()),
+                "text": pa.array(texts, pa.string()),
+                "references": pa.array(references, pa.list_(pa.string())),
+                "metadata": pa.array([value or None for value in metadata], pa.string()),
+                "content_hash": pa.array(hashes, pa.string()),
+                "metric": pa.array(metrics, pa.string()),
+            }
+        )
+
+    def sample_ids(self) -> list[str]:
+        return self._inner.sample_ids()
+
+    def models(self) -> pa.Table:
+        """The model table: ``model``, ``aliases``, ``metadata`` (JSON)."""
+        ids, aliases, metadata = self._inner.model_columns()
+        return pa.table(
+            {
+                "model": pa.array(ids, pa.string()),
+                "aliases": pa.array(aliases, pa.list_(pa.string())),
+                "metadata": pa.array([value or None for value in metadata], pa.string()),
+            }
+        )
+
+    def model_ids(self) -> list[str]:
+        return self._inner.model_columns()[0]
+
+    def measurements(self) -> pa.Table:
+        """Every measurement in the long format, with provenance columns."""
+        return measurement_table(self._inner)
+
+    def export(self, directory: str | os.PathLike[str]) -> dict[str, Path]:
+        """Writes ``samples.parquet``, ``models.parquet`` and ``measurements.parquet`` to
+        ``directory`` (readable by DuckDB, Polars, Spark); returns their paths."""
+        import pyarrow.parquet as pq
+
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        paths = {}
+        for name, table in (
+            ("samples", self.samples()),
+            ("models", self.models()),
+            ("measurements", self.measurements()),
+        ):
+            path = target / f"{name}.parquet"
+            pq.write_table(table, path)
+            paths[name] = path
+        return paths
+
+    # -- ranking ---------------------------------------------------------------------------
+
+    def sample_indexes(self, samples: Any) -> np.ndarray:
+        """Dense indexes of sample ids (an error names the first unknown one)."""
+        from .ranking import resolve_samples
+
+        return resolve_samples(self, samples)
+
+    def rank(
+        self,
+        samples: Any = None,
+        *,
+        method: str = "plackett-luce",
+        ci: float = 0.95,
+        bootstrap: int = 0,
+        alpha: float = 1.0,
+        seed: int = 0,
+        interval: str | None = None,
+        tolerance: float = 1e-8,
+        max_iterations: int = 10_000,
+    ) -> Leaderboard:
+        """Ranks the models on ``samples`` (ids, a Benchmark, or None for the whole pool).
+
+        ``bootstrap`` > 0 computes percentile intervals from that many bootstrap
+        replicates over samples; otherwise intervals come from the observed Fisher
+        information (methods with a likelihood) or are omitted. ``alpha`` is the prior
+        strength that keeps all-win and all-lose models finite.
+        """
+        from .ranking import rank_pool
+
+        return rank_pool(
+            self,
+            samples,
+            method=method,
+            ci=ci,
+            bootstrap=bootstrap,
+            alpha=alpha,
+            seed=seed,
+            interval=interval,
+            tolerance=tolerance,
+            max_iterations=max_iterations,
+        )
+
+
+def _timestamp(time: datetime | str | None) -> str:
+    if time is None:
+        return datetime.now(UTC).isoformat(timespec="seconds")
+    if isinstance(time, datetime):
+        return time.isoformat(timespec="seconds")
+    return str(time)
+
+
+def _strings(
+    column: pa.ChunkedArray | None, field: str, *, rows: int = 0, required: bool = False
+) -> list[str]:
+    if column is None:
+        return [""] * rows
+    if required and column.null_count:
+        row = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
+        raise InvalidInputError(f"{field}, row {row}: missing value", field=field, row=row)
+    values = pc.cast(column, pa.string()).to_pylist()
+    return [value if value is not None else "" for value in values]
+
+
+def _references(table: pa.Table, rows: int) -> list[list[str]]:
+    column = optional_column(table, "references")
+    if column is None:
+        column = optional_column(table, "reference")
+    if column is None:
+        return [[] for _ in range(rows)]
+    references = []
+    for value in column.to_pylist():
+        if value is None:
+            references.append([])
+        elif isinstance(value, list):
+            references.append([str(item) for item in value])
+        else:
+            references.append([str(value)])
+    return references
+
+
+def _metadata(table: pa.Table, reserved: set[str]) -> list[str]:
+    extra = [name for name in table.column_names if name not in reserved]
+    if not extra:
+        return [""] * table.num_rows
+    columns = {name: table.column(name).to_pylist() for name in extra}
+    rows = []
+    for index in range(table.num_rows):
+        entry = {name: columns[name][index] for name in extra if columns[name][index] is not None}
+        rows.append(json.dumps(entry, default=str) if entry else "")
+    return rows

@@ -1,0 +1,239 @@
+"""Leaderboards: ranking models on any subset of the pool."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _core
+from .exceptions import InvalidInputError, UnknownIdError
+
+if TYPE_CHECKING:
+    import pandas
+
+    from .pool import Pool
+
+__all__ = ["METHODS", "Leaderboard", "LeaderboardRow"]
+
+METHODS: tuple[str, ...] = tuple(_core.rank_dataset_methods())
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    """One model's standing. ``score`` is on the method's own scale (log-strength for
+    Plackett–Luce and Bradley–Terry); ``rank_low``/``rank_high`` bound its rank."""
+
+    model: str
+    score: float
+    rank: int
+    ci_low: float
+    ci_high: float
+    rank_low: int
+    rank_high: int
+    n_measurements: int
+    n_samples: int
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    """Models ranked on a set of samples, best first, with intervals and coverage."""
+
+    method: str
+    rows: tuple[LeaderboardRow, ...]
+    ci: float
+    interval: str
+    n_samples: int
+    disconnected: tuple[tuple[str, ...], ...] = ()
+    converged: bool = True
+    iterations: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[LeaderboardRow]:
+        return iter(self.rows)
+
+    def __getitem__(self, model: str) -> LeaderboardRow:
+        for row in self.rows:
+            if row.model == model:
+                return row
+        raise KeyError(model)
+
+    @property
+    def models(self) -> list[str]:
+        """Model ids, best first."""
+        return [row.model for row in self.rows]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``onebench rank --json``."""
+        return {
+            "method": self.method,
+            "ci": self.ci,
+            "interval": self.interval,
+            "n_samples": self.n_samples,
+            "converged": self.converged,
+            "models": [
+                {key: _json_number(value) for key, value in asdict(row).items()}
+                for row in self.rows
+            ],
+            "disconnected": [list(group) for group in self.disconnected],
+        }
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), **kwargs)
+
+    def to_pandas(self) -> pandas.DataFrame:
+        import pandas
+
+        return pandas.DataFrame([asdict(row) for row in self.rows])
+
+    def __str__(self) -> str:
+        from ._table import format_table
+
+        header = ["rank", "model", "score", f"{self.ci:.0%} CI", "rank range", "meas.", "samples"]
+        body = [
+            [
+                str(row.rank),
+                row.model,
+                f"{row.score:.3f}",
+                "-" if math.isnan(row.ci_low) else f"[{row.ci_low:.3f}, {row.ci_high:.3f}]",
+                f"{row.rank_low}-{row.rank_high}",
+                str(row.n_measurements),
+                str(row.n_samples),
+            ]
+            for row in self.rows
+        ]
+        lines = [
+            f"{self.method} on {self.n_samples} samples ({self.interval} intervals)",
+            format_table(header, body, align="rlrrrrr"),
+        ]
+        for group in self.disconnected:
+            lines.append(
+                "not ranked (no comparison links them to the models above): " + ", ".join(group)
+            )
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def resolve_samples(pool: Pool, samples: Any) -> np.ndarray:
+    """Dense sample indexes for ids, a Benchmark-like object with ``sample_ids``, or an
+    integer index array."""
+    if hasattr(samples, "sample_ids"):
+        samples = samples.sample_ids
+    if isinstance(samples, np.ndarray) and samples.dtype.kind in "iu":
+        indexes = samples
+    else:
+        if isinstance(samples, str) or not isinstance(samples, Sequence | np.ndarray):
+            raise InvalidInputError(
+                "samples: expected a list of sample ids, a Benchmark or None", field="samples"
+            )
+        lookup = {sample_id: index for index, sample_id in enumerate(pool.sample_ids())}
+        indexes = np.empty(len(samples), dtype=np.int64)
+        for position, sample_id in enumerate(samples):
+            index = lookup.get(sample_id)
+            if index is None:
+                raise UnknownIdError(
+                    f"unknown sample id {sample_id!r} (position {position} of samples)",
+                    field="samples",
+                    id=str(sample_id),
+                    row=position,
+                )
+            indexes[position] = index
+    if len(indexes) == 0:
+        raise InvalidInputError("samples: the subset is empty", field="samples")
+    return np.ascontiguousarray(indexes, dtype=np.uint32)
+
+
+def rank_pool(
+    pool: Pool,
+    samples: Any,
+    *,
+    method: str,
+    ci: float,
+    bootstrap: int,
+    alpha: float,
+    seed: int,
+    interval: str | None,
+    tolerance: float,
+    max_iterations: int,
+) -> Leaderboard:
+    if bootstrap < 0:
+        raise InvalidInputError("bootstrap: must be >= 0", field="bootstrap")
+    if interval is None:
+        interval = "bootstrap" if bootstrap > 0 else "fisher"
+    subset = None if samples is None else resolve_samples(pool, samples)
+    model_ids = pool.model_ids()
+    key = (method, float(alpha), None if subset is None else hash(subset.tobytes()))
+    initial = _warm_start(pool._warm.get(key), len(model_ids))
+    result = pool._inner.rank(
+        subset,
+        method,
+        float(alpha),
+        float(ci),
+        interval,
+        int(bootstrap),
+        int(seed),
+        float(tolerance),
+        int(max_iterations),
+        initial,
+    )
+    scores = result["scores"]
+    ranked = result["ranked"]
+    if ranked.any():
+        pool._warm[key] = np.where(ranked, scores, 0.0)
+    order = sorted(np.flatnonzero(ranked), key=lambda index: int(result["rank"][index]))
+    rows = tuple(
+        LeaderboardRow(
+            model=model_ids[index],
+            score=float(scores[index]),
+            rank=int(result["rank"][index]),
+            ci_low=float(result["ci_low"][index]),
+            ci_high=float(result["ci_high"][index]),
+            rank_low=int(result["rank_low"][index]),
+            rank_high=int(result["rank_high"][index]),
+            n_measurements=int(result["n_measurements"][index]),
+            n_samples=int(result["n_samples"][index]),
+        )
+        for index in order
+    )
+    disconnected = tuple(
+        tuple(model_ids[index] for index in group) for group in result["disconnected"]
+    )
+    notes = (
+        ()
+        if result["converged"]
+        else (
+            f"warning: the solver stopped after {result['iterations']} iterations before converging",
+        )
+    )
+    return Leaderboard(
+        method=result["method"],
+        rows=rows,
+        ci=float(ci),
+        interval=interval,
+        n_samples=pool.stats().samples if subset is None else len(np.unique(subset)),
+        disconnected=disconnected,
+        converged=bool(result["converged"]),
+        iterations=int(result["iterations"]),
+        notes=notes,
+    )
+
+
+def _warm_start(previous: np.ndarray | None, n_models: int) -> np.ndarray | None:
+    if previous is None:
+        return None
+    initial = np.zeros(n_models, dtype=np.float64)
+    initial[: min(n_models, len(previous))] = previous[:n_models]
+    return initial

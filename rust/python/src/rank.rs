@@ -1,0 +1,113 @@
+//! Ranking entry points: option parsing and result conversion.
+
+use numpy::{IntoPyArray, PyReadonlyArray1};
+use onebench_core::rank::{rank, Interval, Method, RankOptions, RankResult};
+use onebench_core::store::Pool;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::errors::invalid;
+
+/// Validated ranking options, owned so that they can cross into GIL-free work.
+pub struct RankArguments {
+    options: RankOptions,
+}
+
+impl RankArguments {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        method: &str,
+        alpha: f64,
+        ci_level: f64,
+        interval: &str,
+        replicates: usize,
+        seed: u64,
+        tolerance: f64,
+        max_iterations: usize,
+        initial: Option<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<Self> {
+        let method = Method::parse(method).ok_or_else(|| {
+            invalid(
+                "method",
+                format!(
+                    "unknown method {method:?}; choose one of {}",
+                    method_names().join(", ")
+                ),
+            )
+        })?;
+        let interval = match interval {
+            "none" => Interval::None,
+            "fisher" => Interval::Fisher,
+            "bootstrap" => Interval::Bootstrap { replicates, seed },
+            other => {
+                return Err(invalid(
+                    "interval",
+                    format!("unknown interval {other:?}; choose none, fisher or bootstrap"),
+                ))
+            }
+        };
+        let initial = initial
+            .map(|array| array.as_slice().map(<[f64]>::to_vec))
+            .transpose()
+            .map_err(|_| invalid("initial", "must be a contiguous float64 array"))?;
+        Ok(RankArguments {
+            options: RankOptions {
+                method,
+                alpha,
+                ci_level,
+                interval,
+                tolerance,
+                max_iterations,
+                initial,
+            },
+        })
+    }
+}
+
+/// Every method name, in the order they are documented.
+pub fn method_names() -> Vec<&'static str> {
+    [
+        Method::PlackettLuce,
+        Method::BradleyTerry,
+        Method::Elo,
+        Method::Borda,
+        Method::Mean,
+    ]
+    .into_iter()
+    .map(Method::name)
+    .collect()
+}
+
+/// The names of the ranking methods.
+#[pyfunction]
+pub fn rank_dataset_methods() -> Vec<&'static str> {
+    method_names()
+}
+
+/// Fits `arguments` on the pool's dataset; called with the GIL released.
+pub fn rank_pool(
+    pool: &mut Pool,
+    subset: Option<&[u32]>,
+    arguments: RankArguments,
+) -> onebench_core::Result<RankResult> {
+    let dataset = pool.dataset()?;
+    rank(dataset, subset, &arguments.options)
+}
+
+pub fn result_to_dict(py: Python<'_>, result: RankResult) -> PyResult<Bound<'_, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("method", result.method)?;
+    dict.set_item("scores", result.scores.into_pyarray(py))?;
+    dict.set_item("ci_low", result.ci_low.into_pyarray(py))?;
+    dict.set_item("ci_high", result.ci_high.into_pyarray(py))?;
+    dict.set_item("rank", result.rank.into_pyarray(py))?;
+    dict.set_item("rank_low", result.rank_low.into_pyarray(py))?;
+    dict.set_item("rank_high", result.rank_high.into_pyarray(py))?;
+    dict.set_item("n_measurements", result.n_measurements.into_pyarray(py))?;
+    dict.set_item("n_samples", result.n_samples.into_pyarray(py))?;
+    dict.set_item("ranked", result.ranked.into_pyarray(py))?;
+    dict.set_item("disconnected", result.disconnected)?;
+    dict.set_item("iterations", result.iterations)?;
+    dict.set_item("converged", result.converged)?;
+    Ok(dict)
+}
