@@ -215,7 +215,8 @@ def rank_pool(
         ()
         if result["converged"]
         else (
-            f"warning: the solver stopped after {result['iterations']} iterations before converging",
+            f"warning: the solver stopped after {result['iterations']} iterations "
+            "before converging",
         )
     )
     return Leaderboard(

@@ -3,8 +3,23 @@
 //!
 //! CONTRACT (used by the bindings; keep these signatures):
 
+mod bootstrap;
+mod borda;
+mod bradley_terry;
+mod elo;
+mod fisher;
+mod graph;
+mod lists;
+mod mean;
+mod optimize;
+mod plackett_luce;
+
+pub use plackett_luce::Solver;
+
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use graph::Graph;
+use lists::Selection;
 
 /// The ranking method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +120,252 @@ pub struct RankResult {
 
 /// Ranks the models on `subset` (sample indexes; `None` = every sample).
 pub fn rank(data: &Dataset, subset: Option<&[u32]>, options: &RankOptions) -> Result<RankResult> {
-    let _ = (data, subset, options);
-    todo!()
+    rank_with_solver(data, subset, options, Solver::Squarem)
+}
+
+/// [`rank`] with a chosen optimiser for the Plackett–Luce fit (for benchmarks; the
+/// default, [`Solver::Squarem`], was the fastest measured).
+pub fn rank_with_solver(
+    data: &Dataset,
+    subset: Option<&[u32]>,
+    options: &RankOptions,
+    solver: Solver,
+) -> Result<RankResult> {
+    validate(data, subset, options)?;
+    let selection = Selection::new(data, subset);
+    let graph = graph::comparison_graph(&selection)?;
+    let n_models = data.n_models;
+    let start: Vec<f64> = match &options.initial {
+        Some(initial) => initial.iter().map(|&v| if v.is_finite() { v } else { 0.0 }).collect(),
+        None => vec![0.0; n_models],
+    };
+    let fit = |selection: Selection, start: &[f64]| -> Result<Point> {
+        point_estimate(selection, &graph, options, start, solver)
+    };
+    let point = fit(selection, &start)?;
+    let mut scores = point.scores.clone();
+    let centred = centred_method(options.method);
+    if centred {
+        centre(&graph.ranked_models, &mut scores);
+    }
+    let mut result = RankResult {
+        method: options.method.name(),
+        ci_low: vec![f64::NAN; n_models],
+        ci_high: vec![f64::NAN; n_models],
+        rank: vec![0; n_models],
+        rank_low: vec![0; n_models],
+        rank_high: vec![0; n_models],
+        ranked: graph.ranked.clone(),
+        disconnected: graph.disconnected.clone(),
+        iterations: point.iterations,
+        converged: point.converged,
+        ..Default::default()
+    };
+    bootstrap::ranks_of(&graph.ranked_models, &scores, &mut result.rank);
+    result.rank_low.clone_from(&result.rank);
+    result.rank_high.clone_from(&result.rank);
+    match options.interval {
+        Interval::None => {}
+        Interval::Fisher => {
+            if let Some(errors) = fisher_errors(&selection, &graph, options, &point) {
+                let z = fisher::normal_quantile(0.5 + options.ci_level / 2.0);
+                for (&model, error) in graph.ranked_models.iter().zip(errors) {
+                    let model = model as usize;
+                    result.ci_low[model] = scores[model] - z * error;
+                    result.ci_high[model] = scores[model] + z * error;
+                }
+                fisher::rank_intervals(
+                    &graph.ranked_models,
+                    &result.ci_low,
+                    &result.ci_high,
+                    &mut result.rank_low,
+                    &mut result.rank_high,
+                );
+            }
+        }
+        Interval::Bootstrap { replicates, seed } => {
+            let replicate_scores = bootstrap::bootstrap_replicates(&selection, replicates, seed, |weighted| {
+                fit(weighted, &point.scores).map(|point| point.scores)
+            })?;
+            bootstrap::percentile_intervals(
+                &graph.ranked_models,
+                &replicate_scores,
+                options.ci_level,
+                centred,
+                &mut result.ci_low,
+                &mut result.ci_high,
+                &mut result.rank_low,
+                &mut result.rank_high,
+            );
+        }
+    }
+    result.scores = scores;
+    result.n_measurements = graph.n_measurements;
+    result.n_samples = graph.n_samples;
+    Ok(result)
+}
+
+/// Scores by model index (NaN for unranked models) before centring.
+struct Point {
+    scores: Vec<f64>,
+    iterations: usize,
+    converged: bool,
+    /// The BT objective, kept for its information matrix.
+    bradley_terry: Option<bradley_terry::BradleyTerry>,
+    /// BT log-strengths by local index.
+    local: Vec<f64>,
+}
+
+/// Whether a method's scores are log-strengths, reported centred to mean 0.
+fn centred_method(method: Method) -> bool {
+    matches!(method, Method::PlackettLuce | Method::BradleyTerry)
+}
+
+fn point_estimate(selection: Selection, graph: &Graph, options: &RankOptions, start: &[f64], solver: Solver) -> Result<Point> {
+    let n_models = selection.data.n_models;
+    let plain = |scores: Vec<f64>| Point {
+        scores,
+        iterations: 0,
+        converged: true,
+        bradley_terry: None,
+        local: Vec::new(),
+    };
+    if graph.ranked_models.is_empty() {
+        return Ok(plain(vec![f64::NAN; n_models]));
+    }
+    Ok(match options.method {
+        Method::PlackettLuce => {
+            let fitted = plackett_luce::plackett_luce_lists(
+                selection,
+                &graph.ranked,
+                options.alpha,
+                start.to_vec(),
+                options.tolerance,
+                options.max_iterations,
+                solver,
+            );
+            let scores = fitted
+                .x
+                .iter()
+                .zip(&graph.ranked)
+                .map(|(&x, &ranked)| if ranked { x } else { f64::NAN })
+                .collect();
+            Point {
+                scores,
+                iterations: fitted.iterations,
+                converged: fitted.converged,
+                bradley_terry: None,
+                local: Vec::new(),
+            }
+        }
+        Method::BradleyTerry => {
+            let (objective, fitted) = bradley_terry::bradley_terry_counts(
+                &selection,
+                graph,
+                options.alpha,
+                start,
+                options.tolerance,
+                options.max_iterations,
+            );
+            let mut scores = vec![f64::NAN; n_models];
+            for (&model, &x) in graph.ranked_models.iter().zip(&fitted.x) {
+                scores[model as usize] = x;
+            }
+            Point {
+                scores,
+                iterations: fitted.iterations,
+                converged: fitted.converged,
+                bradley_terry: Some(objective),
+                local: fitted.x,
+            }
+        }
+        Method::Mean => plain(mean::mean_scores(&selection, &graph.ranked)),
+        Method::Borda => plain(borda::borda_lists(&selection, &graph.ranked)),
+        Method::Elo => plain(elo::elo_comparisons(&selection, &graph.ranked)),
+    })
+}
+
+/// Standard errors of the centred scores, in `graph.ranked_models` order.
+fn fisher_errors(selection: &Selection, graph: &Graph, options: &RankOptions, point: &Point) -> Option<Vec<f64>> {
+    let scale_free = options.alpha == 0.0;
+    match options.method {
+        Method::PlackettLuce => {
+            let information = fisher::plackett_luce_information(selection, graph, options.alpha, &point.scores);
+            fisher::centred_standard_errors(information, scale_free)
+        }
+        Method::BradleyTerry => {
+            let information = point.bradley_terry.as_ref()?.information(&point.local);
+            fisher::centred_standard_errors(information, scale_free)
+        }
+        Method::Mean | Method::Borda | Method::Elo => None,
+    }
+}
+
+/// Subtracts the mean over ranked models (finite scores only).
+pub(crate) fn centre(ranked_models: &[u32], scores: &mut [f64]) {
+    let finite: Vec<f64> = ranked_models
+        .iter()
+        .map(|&m| scores[m as usize])
+        .filter(|s| s.is_finite())
+        .collect();
+    if finite.is_empty() {
+        return;
+    }
+    let mean = finite.iter().sum::<f64>() / finite.len() as f64;
+    for &model in ranked_models {
+        scores[model as usize] -= mean;
+    }
+}
+
+fn validate(data: &Dataset, subset: Option<&[u32]>, options: &RankOptions) -> Result<()> {
+    if !(options.alpha.is_finite() && options.alpha >= 0.0) {
+        return Err(Error::invalid("alpha", None, format!("must be finite and >= 0, got {}", options.alpha)));
+    }
+    if !(options.ci_level > 0.0 && options.ci_level < 1.0) {
+        return Err(Error::invalid("ci_level", None, format!("must be in (0, 1), got {}", options.ci_level)));
+    }
+    if !(options.tolerance.is_finite() && options.tolerance > 0.0) {
+        return Err(Error::invalid("tolerance", None, format!("must be finite and > 0, got {}", options.tolerance)));
+    }
+    if options.max_iterations == 0 {
+        return Err(Error::invalid("max_iterations", None, "must be at least 1"));
+    }
+    if let Some(initial) = &options.initial {
+        if initial.len() != data.n_models {
+            return Err(Error::invalid(
+                "initial",
+                None,
+                format!("has {} scores for {} models", initial.len(), data.n_models),
+            ));
+        }
+    }
+    if let Interval::Bootstrap { replicates, .. } = options.interval {
+        if replicates < 2 {
+            return Err(Error::invalid("replicates", None, format!("must be at least 2, got {replicates}")));
+        }
+    }
+    let kinds = [
+        ("cardinal", data.cardinal.offsets.len()),
+        ("pairwise", data.pairwise.offsets.len()),
+        ("rankings", data.rankings.offsets.len()),
+    ];
+    for (kind, len) in kinds {
+        if len != data.n_samples + 1 {
+            return Err(Error::invalid(
+                kind,
+                None,
+                format!("has {len} offsets for {} samples (expected n_samples + 1)", data.n_samples),
+            ));
+        }
+    }
+    if let Some(subset) = subset {
+        if let Some(position) = subset.iter().position(|&s| s as usize >= data.n_samples) {
+            return Err(Error::invalid(
+                "samples",
+                Some(position),
+                format!("sample index {} out of range for {} samples", subset[position], data.n_samples),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -3,11 +3,29 @@
 //!
 //! CONTRACT (used by the bindings; keep these signatures):
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
 
 use crate::data::Dataset;
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+mod build;
+mod commit;
+mod compact;
+mod intern;
+mod lock;
+mod manifest;
+mod segment;
+mod state;
+mod validate;
+
+pub use intern::content_hash;
+
+use commit::Transaction;
+use lock::WriterLock;
+use manifest::Manifest;
+use segment::Kind;
+use state::State;
 
 /// A string id column, dictionary-encoded: row `i` holds `dictionary[codes[i]]`.
 /// Python hands ids over this way so that 50M rows cost 50M integers, not 50M strings.
@@ -154,90 +172,238 @@ pub struct RankingRows {
 /// An open pool. Reads see the version loaded by `open` / the last `refresh` / commit.
 /// Every `add_*` is one atomic batch: on any error nothing is written.
 pub struct Pool {
-    // private state: chosen by the store implementation
+    path: PathBuf,
+    state: State,
+    /// Built on first use after each change of version.
+    dataset: Option<Dataset>,
 }
+
+/// How often a reader retries when a compaction deletes files between its reading the
+/// manifest and opening them.
+const LOAD_ATTEMPTS: usize = 5;
 
 impl Pool {
     /// Creates an empty pool at `path` (must not exist, or be an empty directory).
     pub fn create(path: &Path) -> Result<Pool> {
-        let _ = path;
-        todo!()
+        if path.exists() {
+            let mut listing = std::fs::read_dir(path).map_err(|e| Error::io(path, e))?;
+            if listing.next().is_some() {
+                return Err(Error::NotAPool {
+                    path: path.to_path_buf(),
+                    reason: "cannot create a pool: directory is not empty".into(),
+                });
+            }
+        } else {
+            std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+        }
+        {
+            let _lock = WriterLock::acquire(path)?;
+            Manifest::empty().write(path)?;
+        }
+        Pool::open(path)
     }
+
     /// Opens an existing pool, verifying every segment's checksum.
     pub fn open(path: &Path) -> Result<Pool> {
-        let _ = path;
-        todo!()
+        if !path.is_dir() {
+            return Err(Error::NotAPool {
+                path: path.to_path_buf(),
+                reason: "not a directory".into(),
+            });
+        }
+        let mut pool = Pool {
+            path: path.to_path_buf(),
+            state: State::default(),
+            dataset: None,
+        };
+        pool.load_latest()?;
+        Ok(pool)
     }
+
+    /// Reads the current manifest and loads it. A file missing because a compaction
+    /// removed it after we read the manifest is retried with the newer manifest.
+    fn load_latest(&mut self) -> Result<bool> {
+        let mut attempt = 0;
+        loop {
+            let manifest = Manifest::read(&self.path)?;
+            if manifest == self.state.manifest && manifest.version > 0 {
+                return Ok(false);
+            }
+            match self
+                .state
+                .load(&self.path, manifest.clone(), &HashSet::new())
+            {
+                Ok(()) => {
+                    self.dataset = None;
+                    return Ok(true);
+                }
+                Err(error) => {
+                    attempt += 1;
+                    let moved_on =
+                        Manifest::read(&self.path).is_ok_and(|latest| latest != manifest);
+                    if attempt >= LOAD_ATTEMPTS || !moved_on {
+                        return Err(error);
+                    }
+                }
+            }
+        }
+    }
+
     /// Loads what other writers committed since; returns whether anything changed.
     pub fn refresh(&mut self) -> Result<bool> {
-        todo!()
+        self.load_latest()
     }
+
     pub fn path(&self) -> &Path {
-        todo!()
+        &self.path
     }
+
     pub fn version(&self) -> u64 {
-        todo!()
+        self.state.manifest.version
     }
+
     pub fn stats(&self) -> PoolStats {
-        todo!()
+        PoolStats {
+            version: self.version(),
+            n_samples: self.state.samples.records.len() as u64,
+            n_models: self.state.models.records.len() as u64,
+            n_cardinal: self.state.n_cardinal(),
+            n_pairwise: self.state.n_pairwise(),
+            n_rankings: self.state.n_rankings(),
+            n_segments: self.state.manifest.segments.len() as u64,
+            bytes_on_disk: self.state.manifest.bytes(),
+        }
+    }
+
+    /// Takes the writer lock and brings the state up to date, so that validation sees
+    /// every commit made by other writers.
+    fn begin(&mut self) -> Result<WriterLock> {
+        let lock = WriterLock::acquire(&self.path)?;
+        self.load_latest()?;
+        Ok(lock)
+    }
+
+    fn report(&self, added: u64, skipped: u64) -> CommitReport {
+        CommitReport {
+            version: self.version(),
+            added,
+            skipped,
+        }
     }
 
     /// Adds samples; ids already present with identical content are skipped, with
     /// different content are an error naming the row.
     pub fn add_samples(&mut self, samples: Vec<SampleRecord>) -> Result<CommitReport> {
-        let _ = samples;
-        todo!()
+        let _lock = self.begin()?;
+        let (fresh, skipped) = self.state.samples.plan_add(samples)?;
+        if fresh.is_empty() {
+            return Ok(self.report(0, skipped));
+        }
+        let mut transaction = Transaction::new(&self.path, &self.state);
+        transaction.records(Kind::Samples, &fresh)?;
+        transaction.commit(&mut self.state, |_| true)?;
+        self.dataset = None;
+        Ok(self.report(fresh.len() as u64, skipped))
     }
+
     /// Adds models; an existing id gains the new aliases and metadata keys. An alias
     /// that names another model is an error.
     pub fn add_models(&mut self, models: Vec<ModelRecord>) -> Result<CommitReport> {
-        let _ = models;
-        todo!()
+        let _lock = self.begin()?;
+        let mut trial = self.state.models.clone();
+        let mut changed = Vec::new();
+        let mut skipped = 0;
+        for (row, record) in models.into_iter().enumerate() {
+            if trial.apply(&record, row)? {
+                changed.push(record);
+            } else {
+                skipped += 1;
+            }
+        }
+        if changed.is_empty() {
+            return Ok(self.report(0, skipped));
+        }
+        let mut transaction = Transaction::new(&self.path, &self.state);
+        transaction.records(Kind::Models, &changed)?;
+        transaction.commit(&mut self.state, |_| true)?;
+        self.dataset = None;
+        Ok(self.report(changed.len() as u64, skipped))
     }
+
     /// Commits every part of `batch` atomically (one manifest update): on any error
     /// nothing is written and the error names the field and row.
-    pub fn add_measurements(&mut self, batch: MeasurementBatch, provenance: Provenance) -> Result<CommitReport> {
-        let _ = (batch, provenance);
-        todo!()
+    pub fn add_measurements(
+        &mut self,
+        batch: MeasurementBatch,
+        provenance: Provenance,
+    ) -> Result<CommitReport> {
+        let _lock = self.begin()?;
+        let plan = validate::validate(&self.state, &batch)?;
+        let added = plan.rows();
+        if added == 0 {
+            return Ok(self.report(0, 0));
+        }
+        let mut transaction = Transaction::new(&self.path, &self.state);
+        transaction.records(Kind::Provenances, std::slice::from_ref(&provenance))?;
+        commit::write_plan(&mut transaction, &plan, self.state.provenances.len() as u32)?;
+        drop(plan);
+        transaction.commit(&mut self.state, |_| true)?;
+        self.dataset = None;
+        Ok(self.report(added, 0))
     }
+
     /// Merges all measurement segments of each kind into one; returns segments removed.
     pub fn compact(&mut self) -> Result<u64> {
-        todo!()
+        let _lock = self.begin()?;
+        let removed = compact::compact(&self.path, &mut self.state)?;
+        if removed > 0 {
+            self.dataset = None;
+        }
+        Ok(removed)
     }
 
     pub fn samples(&self) -> &[SampleRecord] {
-        todo!()
+        &self.state.samples.records
     }
+
     pub fn models(&self) -> &[ModelRecord] {
-        todo!()
+        &self.state.models.records
     }
+
     pub fn provenances(&self) -> &[Provenance] {
-        todo!()
+        &self.state.provenances
     }
+
     /// Metric of each sample (None until its first measurement).
     pub fn sample_metrics(&self) -> &[Option<Metric>] {
-        todo!()
+        &self.state.metrics
     }
+
     pub fn sample_index(&self, id: &str) -> Option<u32> {
-        let _ = id;
-        todo!()
+        self.state.samples.index.get(id).copied()
     }
+
     /// Resolves a model id or any alias.
     pub fn model_index(&self, id_or_alias: &str) -> Option<u32> {
-        let _ = id_or_alias;
-        todo!()
+        self.state.models.resolve(id_or_alias)
     }
+
     /// The measurements in columnar form, built on first use after each change.
     pub fn dataset(&mut self) -> Result<&Dataset> {
-        todo!()
+        Ok(self
+            .dataset
+            .get_or_insert_with(|| build::dataset(&self.state)))
     }
+
     pub fn cardinal_rows(&self) -> Result<CardinalRows> {
-        todo!()
+        Ok(build::cardinal_rows(&self.state))
     }
+
     pub fn pairwise_rows(&self) -> Result<PairwiseRows> {
-        todo!()
+        Ok(build::pairwise_rows(&self.state))
     }
+
     pub fn ranking_rows(&self) -> Result<RankingRows> {
-        todo!()
+        Ok(build::ranking_rows(&self.state))
     }
 }
