@@ -1,0 +1,381 @@
+//! The in-memory view of one version of a pool: interned samples and models,
+//! provenances, sample metrics and the mapped measurement segments.
+//!
+//! Loading is incremental: when the new manifest extends the old one (the usual case
+//! after a commit), only the new segments are read. Everything fallible happens before
+//! the state is touched, so a failed load leaves the previous version intact.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::intern::{Models, Samples};
+use super::manifest::{Manifest, SegmentEntry};
+use super::segment::{self, Kind, RankingView, Segment, CARDINAL_ROW, PAIRWISE_ROW};
+use super::{Metric, ModelRecord, Provenance, SampleRecord};
+use crate::error::{Error, Result};
+
+/// A measurement segment with its manifest entry.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub entry: SegmentEntry,
+    pub segment: Arc<Segment>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub manifest: Manifest,
+    pub samples: Samples,
+    pub models: Models,
+    pub provenances: Vec<Provenance>,
+    pub metrics: Vec<Option<Metric>>,
+    pub cardinal: Vec<Loaded>,
+    pub pairwise: Vec<Loaded>,
+    pub rankings: Vec<Loaded>,
+    /// Names of the record segments read so far, in manifest order.
+    record_segments: Vec<String>,
+}
+
+fn is_record(kind: Kind) -> bool {
+    matches!(kind, Kind::Samples | Kind::Models | Kind::Provenances)
+}
+
+impl State {
+    pub fn measurement_segments(&self) -> impl Iterator<Item = &Loaded> {
+        self.cardinal
+            .iter()
+            .chain(&self.pairwise)
+            .chain(&self.rankings)
+    }
+
+    pub fn n_cardinal(&self) -> u64 {
+        self.cardinal.iter().map(|loaded| loaded.entry.rows).sum()
+    }
+
+    pub fn n_pairwise(&self) -> u64 {
+        self.pairwise.iter().map(|loaded| loaded.entry.rows).sum()
+    }
+
+    pub fn n_rankings(&self) -> u64 {
+        self.rankings.iter().map(|loaded| loaded.entry.rows).sum()
+    }
+
+    /// Moves this state to `manifest`. Files named in `trusted` were just written and
+    /// fsynced by this process, so their full CRC pass is skipped.
+    pub fn load(
+        &mut self,
+        pool: &Path,
+        manifest: Manifest,
+        trusted: &HashSet<String>,
+    ) -> Result<()> {
+        let records: Vec<&SegmentEntry> = manifest
+            .segments
+            .iter()
+            .filter(|entry| is_record(entry.kind))
+            .collect();
+        let measurements: HashSet<&str> = manifest
+            .segments
+            .iter()
+            .filter(|entry| !is_record(entry.kind))
+            .map(|entry| entry.name.as_str())
+            .collect();
+        let extends = records.len() >= self.record_segments.len()
+            && records
+                .iter()
+                .zip(&self.record_segments)
+                .all(|(entry, name)| entry.name == *name)
+            && self
+                .measurement_segments()
+                .all(|loaded| measurements.contains(loaded.entry.name.as_str()));
+        if extends {
+            let delta = self.read_delta(pool, &manifest, trusted)?;
+            self.apply(delta);
+        } else {
+            // A compaction replaced segments: rebuild from scratch, but keep the
+            // mappings of segments that survived, already verified.
+            let mut fresh = State::default();
+            let reuse: HashMap<&str, &Loaded> = self
+                .measurement_segments()
+                .map(|loaded| (loaded.entry.name.as_str(), loaded))
+                .collect();
+            let mut delta = fresh.read_delta(pool, &manifest, trusted)?;
+            for loaded in &mut delta.segments {
+                if let Some(old) = reuse.get(loaded.entry.name.as_str()) {
+                    loaded.segment = old.segment.clone();
+                }
+            }
+            fresh.apply(delta);
+            *self = fresh;
+        }
+        self.manifest = manifest;
+        Ok(())
+    }
+
+    /// Reads every segment of `manifest` this state has not seen, without changing it.
+    fn read_delta(
+        &self,
+        pool: &Path,
+        manifest: &Manifest,
+        trusted: &HashSet<String>,
+    ) -> Result<Delta> {
+        let seen_records: HashSet<&str> = self.record_segments.iter().map(String::as_str).collect();
+        let seen_measurements: HashMap<&str, &Loaded> = self
+            .measurement_segments()
+            .map(|loaded| (loaded.entry.name.as_str(), loaded))
+            .collect();
+        let mut delta = Delta::default();
+        let mut models: Option<Models> = None;
+        let mut new_ids: HashSet<String> = HashSet::new();
+        for entry in &manifest.segments {
+            let path = pool.join(&entry.name);
+            if is_record(entry.kind) {
+                if seen_records.contains(entry.name.as_str()) {
+                    continue;
+                }
+                let segment = Segment::open(&path, entry.kind, entry.length, entry.crc, true)?;
+                if entry.kind == Kind::Models {
+                    let models = models.get_or_insert_with(|| self.models.clone());
+                    read_models(&path, &segment, models)?;
+                } else if entry.kind == Kind::Samples {
+                    for record in read_lines::<SampleRecord>(&path, &segment)? {
+                        if self.samples.index.contains_key(&record.id)
+                            || !new_ids.insert(record.id.clone())
+                        {
+                            return Err(corrupt(
+                                &path,
+                                format!("sample {:?} stored twice", record.id),
+                            ));
+                        }
+                        delta.samples.push(record);
+                    }
+                } else {
+                    delta
+                        .provenances
+                        .extend(read_lines::<Provenance>(&path, &segment)?);
+                }
+                delta.record_segments.push(entry.name.clone());
+                continue;
+            }
+            if seen_measurements.contains_key(entry.name.as_str()) {
+                continue;
+            }
+            let verify = !trusted.contains(&entry.name);
+            let segment = Arc::new(Segment::open(
+                &path,
+                entry.kind,
+                entry.length,
+                entry.crc,
+                verify,
+            )?);
+            let loaded = Loaded {
+                entry: entry.clone(),
+                segment,
+            };
+            check_shape(&path, &loaded)?;
+            delta.segments.push(loaded);
+        }
+        let counts = Counts {
+            samples: (self.samples.records.len() + delta.samples.len()) as u32,
+            models: models.as_ref().unwrap_or(&self.models).records.len() as u32,
+            provenances: self.provenances.len() + delta.provenances.len(),
+        };
+        let mut metrics = self.metrics.clone();
+        metrics.resize(counts.samples as usize, None);
+        for loaded in &delta.segments {
+            replay(
+                &pool.join(&loaded.entry.name),
+                loaded,
+                &counts,
+                &mut metrics,
+            )?;
+        }
+        delta.metrics = metrics;
+        delta.models = models;
+        Ok(delta)
+    }
+
+    fn apply(&mut self, delta: Delta) {
+        for record in delta.samples {
+            self.samples.push(record);
+        }
+        if let Some(models) = delta.models {
+            self.models = models;
+        }
+        self.provenances.extend(delta.provenances);
+        self.metrics = delta.metrics;
+        self.record_segments.extend(delta.record_segments);
+        for loaded in delta.segments {
+            match loaded.entry.kind {
+                Kind::Cardinal => self.cardinal.push(loaded),
+                Kind::Pairwise => self.pairwise.push(loaded),
+                _ => self.rankings.push(loaded),
+            }
+        }
+    }
+}
+
+/// What a load adds to a state; built without touching the state so that a failed
+/// load changes nothing.
+#[derive(Default)]
+struct Delta {
+    samples: Vec<SampleRecord>,
+    models: Option<Models>,
+    provenances: Vec<Provenance>,
+    metrics: Vec<Option<Metric>>,
+    record_segments: Vec<String>,
+    segments: Vec<Loaded>,
+}
+
+struct Counts {
+    samples: u32,
+    models: u32,
+    provenances: usize,
+}
+
+fn corrupt(path: &Path, reason: String) -> Error {
+    Error::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+fn read_lines<T: serde::de::DeserializeOwned>(path: &Path, segment: &Segment) -> Result<Vec<T>> {
+    let lines = segment
+        .payload()
+        .split(|byte| *byte == b'\n')
+        .filter(|line| !line.is_empty());
+    let mut records = Vec::new();
+    for (line_number, line) in lines.enumerate() {
+        let record = serde_json::from_slice(line)
+            .map_err(|e| corrupt(path, format!("record {line_number}: {e}")))?;
+        records.push(record);
+    }
+    if records.len() as u64 != segment.rows {
+        return Err(corrupt(
+            path,
+            format!("{} records, header says {}", records.len(), segment.rows),
+        ));
+    }
+    Ok(records)
+}
+
+fn read_models(path: &Path, segment: &Segment, models: &mut Models) -> Result<()> {
+    for (line_number, record) in read_lines::<ModelRecord>(path, segment)?.iter().enumerate() {
+        models
+            .apply(record, line_number)
+            .map_err(|e| corrupt(path, format!("record {line_number}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Fixes each sample's metric from its measurements, and checks that every index in
+/// the segment names a known sample, model and provenance.
+fn replay(
+    path: &Path,
+    loaded: &Loaded,
+    counts: &Counts,
+    metrics: &mut [Option<Metric>],
+) -> Result<()> {
+    let corrupt = |reason: String| corrupt(path, reason);
+    let (n_samples, n_models) = (counts.samples, counts.models);
+    let payload = loaded.segment.payload();
+    let runs = &loaded.entry.runs;
+    for (run_index, run) in runs.iter().enumerate() {
+        if run.provenance as usize >= counts.provenances {
+            return Err(corrupt(format!(
+                "run {run_index} names an unknown provenance"
+            )));
+        }
+        let end = runs
+            .get(run_index + 1)
+            .map_or(loaded.entry.rows, |next| next.start) as usize;
+        let start = run.start as usize;
+        let mut check = |sample: u32, models: &[u32], metric: Metric| -> Result<()> {
+            if sample >= n_samples || models.iter().any(|model| *model >= n_models) {
+                return Err(corrupt(format!(
+                    "row names an unknown sample or model (run {run_index})"
+                )));
+            }
+            let slot = &mut metrics[sample as usize];
+            if slot.is_none() {
+                *slot = Some(metric);
+            }
+            Ok(())
+        };
+        match loaded.entry.kind {
+            Kind::Cardinal => {
+                let metric = run
+                    .metric
+                    .ok_or_else(|| corrupt(format!("run {run_index} has no metric")))?;
+                for row in
+                    payload[start * CARDINAL_ROW..end * CARDINAL_ROW].chunks_exact(CARDINAL_ROW)
+                {
+                    let (sample, model, _) = segment::cardinal_row(row);
+                    check(sample, &[model], metric)?;
+                }
+            }
+            Kind::Pairwise => {
+                for row in
+                    payload[start * PAIRWISE_ROW..end * PAIRWISE_ROW].chunks_exact(PAIRWISE_ROW)
+                {
+                    let (sample, a, b, _, _) = segment::pairwise_row(row);
+                    check(sample, &[a, b], Metric::Pairwise)?;
+                }
+            }
+            _ => {
+                let view = RankingView::new(&loaded.segment);
+                for ranking in start..end {
+                    let models: Vec<u32> = (view.offset(ranking)..view.offset(ranking + 1))
+                        .map(|entry| view.model(entry as usize))
+                        .collect();
+                    check(view.sample(ranking), &models, Metric::Ranking)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a measurement segment's payload and runs match its declared rows, so that
+/// later readers can index it without bounds surprises.
+fn check_shape(path: &Path, loaded: &Loaded) -> Result<()> {
+    let corrupt = |reason: String| Error::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let rows = loaded.segment.rows;
+    if rows != loaded.entry.rows {
+        return Err(corrupt(format!(
+            "{rows} rows, manifest says {}",
+            loaded.entry.rows
+        )));
+    }
+    let payload = loaded.segment.payload().len();
+    let expected = match loaded.entry.kind {
+        Kind::Cardinal => rows as usize * CARDINAL_ROW,
+        Kind::Pairwise => rows as usize * PAIRWISE_ROW,
+        _ => RankingView::payload_len(rows as usize, loaded.segment.entries as usize),
+    };
+    if payload != expected {
+        return Err(corrupt(format!(
+            "payload of {payload} bytes, expected {expected}"
+        )));
+    }
+    if loaded.entry.kind == Kind::Rankings {
+        let view = RankingView::new(&loaded.segment);
+        let offsets_ok = view.offset(0) == 0
+            && view.offset(view.rows) == view.entries as u64
+            && (0..view.rows).all(|ranking| view.offset(ranking) <= view.offset(ranking + 1));
+        if !offsets_ok {
+            return Err(corrupt("ranking offsets out of order".into()));
+        }
+    }
+    let runs = &loaded.entry.runs;
+    let runs_ok = (rows == 0 || runs.first().is_some_and(|run| run.start == 0))
+        && runs.windows(2).all(|pair| pair[0].start < pair[1].start)
+        && runs.last().is_none_or(|run| run.start < rows.max(1));
+    if !runs_ok {
+        return Err(corrupt("provenance runs do not cover the rows".into()));
+    }
+    Ok(())
+}
