@@ -1,0 +1,346 @@
+"""Synthetic sparse sample pools with a known true order of models.
+
+The generator follows ONEBench's simulation (Ghosh et al., ACL 2025, arXiv 2412.06745): model
+``m`` has a Gaussian with mean ``mu_m ~ U(0, 1)`` and standard deviation ``sigma_m ~ U(0, 0.25)``;
+on every sample each model's score is a draw from its Gaussian; a share of the samples is
+binary, where a score above the sample's threshold counts as correct. The order of ``mu`` is the
+truth a ranking method must recover.
+
+Two deliberate departures from ONEBench's script:
+
+* The binary threshold of a sample is drawn from ``U(0, 1)`` (the range of the means) instead of
+  uniformly between that sample's lowest and highest score. Knowing those extremes needs the
+  whole dense column, and the point here is never to build the dense matrix.
+* Missingness can be *structured*. Cells missing completely at random leave the plain mean of
+  each model unbiased, which flatters the simplest baseline. Real pools are not like that:
+  weak, old models were run on old, easy benchmarks and strong, new ones on hard ones. With
+  ``structure="benchmarks"`` or ``"difficulty"`` each model is measured mostly where the
+  difficulty matches its strength, so a model's plain mean says more about what it was run on
+  than about how good it is, while the comparisons within each sample still carry the truth.
+
+Generation draws the kept cells first, by geometric skips over the flattened
+(sample, model) grid, and scores only those, chunk by chunk: 1000 models x 1M samples at 95%
+missing (50M measurements) takes seconds and little more memory than its output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["STRUCTURES", "SyntheticData", "generate"]
+
+STRUCTURES: tuple[str | None, ...] = (None, "benchmarks", "difficulty")
+
+_SIGMA_MAX = 0.25  # ONEBench's default dispersion
+# Difficulty offsets are as wide as the spread of strengths (means span [0, 1]), as between an
+# old saturated benchmark and a new hard one; per-sample difficulty is a little wider still
+# because the affinity below blurs which samples a model sees.
+_BENCHMARK_SPREAD = 1.0
+_SAMPLE_SPREAD = 1.2
+_AFFINITY_WIDTH = 0.15  # how far (in strength quantiles) a model strays from its own level
+_AFFINITY_FLOOR = 0.05  # in "difficulty" mode every cell keeps some chance: mixing across levels
+_BENCHMARK_COVERAGE = 0.4  # share of the benchmarks each model is run on
+# Candidate cells per chunk. 16 MB int64 temporaries stay under glibc's mmap threshold, so
+# chunks reuse heap memory instead of page-faulting fresh mappings each time.
+_CHUNK = 1 << 21
+
+
+@dataclass(frozen=True, eq=False)
+class SyntheticData:
+    """A synthetic pool in long format, with the truth it was drawn from.
+
+    Attributes
+    ----------
+    model_ids : list of str
+        ``"model-000"``, ... in model-index order.
+    sample_ids : list of str
+        ``"synthetic/000000"``, ... in sample-index order.
+    benchmarks : numpy.ndarray
+        Per sample, the benchmark name (``"synthetic-b0"``, ...). Samples of one benchmark are
+        contiguous. Names are assigned in every mode; only ``structure="benchmarks"`` makes
+        them differ in difficulty.
+    binary : numpy.ndarray
+        Per sample, bool: True for a binary metric, False for a numeric one (higher is better).
+    true_strength : numpy.ndarray
+        Per model, float64 ``mu_m``; higher is better.
+    sample, model : numpy.ndarray
+        Per measurement, int32 indexes, sorted by sample then model.
+    value : numpy.ndarray
+        Per measurement, float32: 0/1 on binary samples, the raw score on numeric ones.
+    """
+
+    model_ids: list[str]
+    sample_ids: list[str]
+    benchmarks: np.ndarray
+    binary: np.ndarray
+    true_strength: np.ndarray
+    sample: np.ndarray
+    model: np.ndarray
+    value: np.ndarray
+
+    @property
+    def n_measurements(self) -> int:
+        """Number of measured (sample, model) cells."""
+        return int(self.value.size)
+
+    def true_order(self) -> list[str]:
+        """Model ids, best first, by true strength."""
+        order = np.argsort(-self.true_strength, kind="stable")
+        return [self.model_ids[i] for i in order]
+
+    def measurements_frame(self) -> pd.DataFrame:
+        """Measurements as a long DataFrame: sample_id, model, kind, score.
+
+        ``sample_id``, ``model`` and ``kind`` (``"binary"``/``"numeric"``) are pandas
+        Categoricals built from the integer codes, so no per-row strings are created.
+        """
+        import pandas as pd
+
+        kind_codes = (~self.binary).astype(np.int8)[self.sample]
+        return pd.DataFrame(
+            {
+                "sample_id": pd.Categorical.from_codes(self.sample, categories=self.sample_ids),
+                "model": pd.Categorical.from_codes(self.model, categories=self.model_ids),
+                "kind": pd.Categorical.from_codes(kind_codes, categories=["binary", "numeric"]),
+                "score": self.value,
+            }
+        )
+
+    def samples_frame(self) -> pd.DataFrame:
+        """One row per sample: sample_id, benchmark."""
+        import pandas as pd
+
+        return pd.DataFrame({"sample_id": self.sample_ids, "benchmark": self.benchmarks})
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def _check_fraction(name: str, value: Any, *, allow_one: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    upper_ok = value <= 1.0 if allow_one else value < 1.0
+    if not (value >= 0.0 and upper_ok):
+        bound = "]" if allow_one else ")"
+        raise ValueError(f"{name} must lie in [0, 1{bound}, got {value}")
+    return value
+
+
+def _quantiles(x: np.ndarray) -> np.ndarray:
+    """Rank of each entry scaled to [0, 1] (0 = lowest)."""
+    ranks = np.argsort(np.argsort(x, kind="stable"), kind="stable")
+    return ranks / max(x.size - 1, 1)
+
+
+def _benchmark_layout(
+    rng: np.random.Generator, strength_q: np.ndarray, n_benchmarks: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-benchmark difficulty offsets and the model x benchmark 'was run on' matrix."""
+    offsets = np.linspace(-_BENCHMARK_SPREAD / 2, _BENCHMARK_SPREAD / 2, n_benchmarks)
+    offsets = rng.permutation(offsets)
+    hardness_q = _quantiles(offsets)
+    # Each model is run on k benchmarks drawn without replacement, favouring those whose
+    # hardness matches its strength (Gumbel top-k: argsort of log-weight plus Gumbel noise).
+    k = min(n_benchmarks, max(2, round(_BENCHMARK_COVERAGE * n_benchmarks)))
+    log_w = -((strength_q[:, None] - hardness_q[None, :]) ** 2) / (2 * _AFFINITY_WIDTH**2)
+    keys = log_w + rng.gumbel(size=log_w.shape)
+    chosen = np.argsort(-keys, axis=1)[:, :k]
+    measured = np.zeros(log_w.shape, dtype=bool)
+    np.put_along_axis(measured, chosen, True, axis=1)
+    return offsets.astype(np.float32), measured
+
+
+def generate(
+    n_models: int = 100,
+    n_samples: int = 10_000,
+    *,
+    missing: float = 0.0,
+    binary_fraction: float = 0.5,
+    structure: str | None = None,
+    n_benchmarks: int = 10,
+    seed: int = 0,
+) -> SyntheticData:
+    """Draw a synthetic pool of measurements with a known true model order.
+
+    Parameters
+    ----------
+    n_models, n_samples
+        Size of the (never materialised) dense grid; at least 2 models and 1 sample.
+    missing
+        Fraction in [0, 1) of the cells left by ``structure`` that are removed at random.
+    binary_fraction
+        Probability in [0, 1] that a sample is binary (thresholded) rather than numeric.
+    structure
+        ``None``: cells missing completely at random. ``"benchmarks"``: samples fall into
+        ``n_benchmarks`` benchmarks of different difficulty (an offset subtracted from every
+        score on them); each model is run on 40% of the benchmarks, chosen to match its
+        strength, so weak models are measured mostly on easy benchmarks. ``"difficulty"``:
+        every sample has its own difficulty offset and a model is measured on a sample with a
+        probability that falls with the gap between its strength and the sample's difficulty.
+    n_benchmarks
+        Number of benchmark names (at least 1; at least 2 with ``structure="benchmarks"``).
+    seed
+        Seed of the numpy Generator; equal arguments give equal data.
+
+    Returns
+    -------
+    SyntheticData
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range; the message names it.
+    """
+    n_models = _check_int("n_models", n_models, 2)
+    n_samples = _check_int("n_samples", n_samples, 1)
+    missing = _check_fraction("missing", missing, allow_one=False)
+    binary_fraction = _check_fraction("binary_fraction", binary_fraction, allow_one=True)
+    if structure not in STRUCTURES:
+        raise ValueError(f"structure must be one of {STRUCTURES}, got {structure!r}")
+    n_benchmarks = _check_int("n_benchmarks", n_benchmarks, 2 if structure == "benchmarks" else 1)
+    seed = _check_int("seed", seed, 0)
+
+    rng = np.random.default_rng(seed)
+    mu = rng.uniform(0.0, 1.0, n_models)
+    sigma = rng.uniform(0.0, _SIGMA_MAX, n_models)
+    binary = rng.random(n_samples) < binary_fraction
+    threshold = rng.random(n_samples, dtype=np.float32)
+    bench = np.sort(rng.integers(0, n_benchmarks, n_samples)).astype(np.int32)
+    strength_q = _quantiles(mu)
+
+    offset: np.ndarray | None = None  # per-sample difficulty subtracted from every score
+    measured: np.ndarray | None = None
+    hardness_q: np.ndarray | None = None
+    if structure == "benchmarks":
+        bench_offset, measured = _benchmark_layout(rng, strength_q, n_benchmarks)
+        offset = bench_offset[bench]
+    elif structure == "difficulty":
+        half = _SAMPLE_SPREAD / 2
+        offset = rng.uniform(-half, half, n_samples).astype(np.float32)
+        hardness_q = ((offset + half) / _SAMPLE_SPREAD).astype(np.float32)
+
+    sample, model, value = _draw_cells(
+        rng,
+        n_models=n_models,
+        n_samples=n_samples,
+        keep=1.0 - missing,
+        mu=mu.astype(np.float32),
+        sigma=sigma.astype(np.float32),
+        binary=binary,
+        threshold=threshold,
+        offset=offset,
+        measured=None if measured is None else (measured, bench),
+        affinity=None if hardness_q is None else (strength_q.astype(np.float32), hardness_q),
+    )
+
+    width = max(3, len(str(n_models - 1)))
+    sample_width = max(6, len(str(n_samples - 1)))
+    names = np.array([f"synthetic-b{k}" for k in range(n_benchmarks)])
+    return SyntheticData(
+        model_ids=[f"model-{i:0{width}d}" for i in range(n_models)],
+        sample_ids=[f"synthetic/{j:0{sample_width}d}" for j in range(n_samples)],
+        benchmarks=names[bench],
+        binary=binary,
+        true_strength=mu,
+        sample=sample,
+        model=model,
+        value=value,
+    )
+
+
+def _draw_cells(
+    rng: np.random.Generator,
+    *,
+    n_models: int,
+    n_samples: int,
+    keep: float,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    binary: np.ndarray,
+    threshold: np.ndarray,
+    offset: np.ndarray | None,
+    measured: tuple[np.ndarray, np.ndarray] | None,
+    affinity: tuple[np.ndarray, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw the kept cells and their scores, chunk by chunk, sorted by sample then model.
+
+    Candidates are the cells of the flattened grid kept with probability ``keep``: the gaps
+    between them are geometric, so only kept cells cost work. Structure then thins the
+    candidates (a cell survives with its structural probability), which yields exactly an
+    independent Bernoulli(keep * structural) draw per cell.
+    """
+    total = n_models * n_samples
+    expected = keep * total
+    capacity = int(min(total, expected + 10.0 * np.sqrt(expected) + 1024))
+    out = [
+        np.empty(capacity, np.int32),
+        np.empty(capacity, np.int32),
+        np.empty(capacity, np.float32),
+    ]
+    # Small grids need far fewer than _CHUNK draws; the chunk size depends only on the
+    # arguments, so the random stream (and the data) stays a function of the seed.
+    chunk = min(_CHUNK, capacity + 16)
+    filled = 0
+    last = -1  # flat position of the last candidate drawn
+    two_w2 = np.float32(2 * _AFFINITY_WIDTH**2)
+    while True:
+        if keep < 1.0:
+            pos = np.cumsum(rng.geometric(keep, size=chunk))
+            pos += last
+        else:
+            pos = np.arange(last + 1, min(last + 1 + chunk, total), dtype=np.int64)
+        done = pos.size == 0 or pos[-1] >= total - 1
+        if done:
+            pos = pos[: np.searchsorted(pos, total)]
+        else:
+            last = int(pos[-1])
+        j, m = np.divmod(pos, n_models)
+        del pos
+        j = j.astype(np.int32)
+        m = m.astype(np.int32)
+
+        if measured is not None:
+            run_on, bench = measured
+            ok = run_on.ravel()[m.astype(np.int64) * run_on.shape[1] + bench[j]]
+            j, m = j[ok], m[ok]
+        elif affinity is not None:
+            strength_q, hardness_q = affinity
+            gap = strength_q[m] - hardness_q[j]
+            prob = _AFFINITY_FLOOR + (1 - _AFFINITY_FLOOR) * np.exp(-(gap * gap) / two_w2)
+            ok = rng.random(j.size, dtype=np.float32) < prob
+            j, m = j[ok], m[ok]
+
+        score = rng.standard_normal(j.size, dtype=np.float32)
+        score *= sigma[m]
+        score += mu[m]
+        if offset is not None:
+            score -= offset[j]
+        is_binary = binary[j]
+        score[is_binary] = score[is_binary] > threshold[j[is_binary]]
+
+        n = j.size
+        if filled + n > out[0].size:  # a (vanishingly rare) draw above the 10-sigma bound
+            grown = max(2 * out[0].size, filled + n)
+            out = [np.concatenate([a[:filled], np.empty(grown - filled, a.dtype)]) for a in out]
+        out[0][filled : filled + n] = j
+        out[1][filled : filled + n] = m
+        out[2][filled : filled + n] = score
+        filled += n
+        if done:
+            break
+    # Untouched tail pages of np.empty were never resident; resize hands them back anyway.
+    for a in out:
+        a.resize(filled, refcheck=False)
+    return out[0], out[1], out[2]
