@@ -64,7 +64,10 @@ pub enum Interval {
     /// Observed Fisher information (methods with a likelihood); others fall back to None.
     Fisher,
     /// Bootstrap over samples, `replicates` fits warm-started from the point estimate.
-    Bootstrap { replicates: usize, seed: u64 },
+    Bootstrap {
+        replicates: usize,
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -136,7 +139,10 @@ pub fn rank_with_solver(
     let graph = graph::comparison_graph(&selection)?;
     let n_models = data.n_models;
     let start: Vec<f64> = match &options.initial {
-        Some(initial) => initial.iter().map(|&v| if v.is_finite() { v } else { 0.0 }).collect(),
+        Some(initial) => initial
+            .iter()
+            .map(|&v| if v.is_finite() { v } else { 0.0 })
+            .collect(),
         None => vec![0.0; n_models],
     };
     let fit = |selection: Selection, start: &[f64]| -> Result<Point> {
@@ -184,9 +190,10 @@ pub fn rank_with_solver(
             }
         }
         Interval::Bootstrap { replicates, seed } => {
-            let replicate_scores = bootstrap::bootstrap_replicates(&selection, replicates, seed, |weighted| {
-                fit(weighted, &point.scores).map(|point| point.scores)
-            })?;
+            let replicate_scores =
+                bootstrap::bootstrap_replicates(&selection, replicates, seed, |weighted| {
+                    fit(weighted, &point.scores).map(|point| point.scores)
+                })?;
             bootstrap::percentile_intervals(
                 &graph.ranked_models,
                 &replicate_scores,
@@ -221,7 +228,13 @@ fn centred_method(method: Method) -> bool {
     matches!(method, Method::PlackettLuce | Method::BradleyTerry)
 }
 
-fn point_estimate(selection: Selection, graph: &Graph, options: &RankOptions, start: &[f64], solver: Solver) -> Result<Point> {
+fn point_estimate(
+    selection: Selection,
+    graph: &Graph,
+    options: &RankOptions,
+    start: &[f64],
+    solver: Solver,
+) -> Result<Point> {
     let n_models = selection.data.n_models;
     let plain = |scores: Vec<f64>| Point {
         scores,
@@ -286,11 +299,17 @@ fn point_estimate(selection: Selection, graph: &Graph, options: &RankOptions, st
 }
 
 /// Standard errors of the centred scores, in `graph.ranked_models` order.
-fn fisher_errors(selection: &Selection, graph: &Graph, options: &RankOptions, point: &Point) -> Option<Vec<f64>> {
+fn fisher_errors(
+    selection: &Selection,
+    graph: &Graph,
+    options: &RankOptions,
+    point: &Point,
+) -> Option<Vec<f64>> {
     let scale_free = options.alpha == 0.0;
     match options.method {
         Method::PlackettLuce => {
-            let information = fisher::plackett_luce_information(selection, graph, options.alpha, &point.scores);
+            let information =
+                fisher::plackett_luce_information(selection, graph, options.alpha, &point.scores);
             fisher::centred_standard_errors(information, scale_free)
         }
         Method::BradleyTerry => {
@@ -319,13 +338,25 @@ pub(crate) fn centre(ranked_models: &[u32], scores: &mut [f64]) {
 
 fn validate(data: &Dataset, subset: Option<&[u32]>, options: &RankOptions) -> Result<()> {
     if !(options.alpha.is_finite() && options.alpha >= 0.0) {
-        return Err(Error::invalid("alpha", None, format!("must be finite and >= 0, got {}", options.alpha)));
+        return Err(Error::invalid(
+            "alpha",
+            None,
+            format!("must be finite and >= 0, got {}", options.alpha),
+        ));
     }
     if !(options.ci_level > 0.0 && options.ci_level < 1.0) {
-        return Err(Error::invalid("ci_level", None, format!("must be in (0, 1), got {}", options.ci_level)));
+        return Err(Error::invalid(
+            "ci_level",
+            None,
+            format!("must be in (0, 1), got {}", options.ci_level),
+        ));
     }
     if !(options.tolerance.is_finite() && options.tolerance > 0.0) {
-        return Err(Error::invalid("tolerance", None, format!("must be finite and > 0, got {}", options.tolerance)));
+        return Err(Error::invalid(
+            "tolerance",
+            None,
+            format!("must be finite and > 0, got {}", options.tolerance),
+        ));
     }
     if options.max_iterations == 0 {
         return Err(Error::invalid("max_iterations", None, "must be at least 1"));
@@ -341,7 +372,11 @@ fn validate(data: &Dataset, subset: Option<&[u32]>, options: &RankOptions) -> Re
     }
     if let Interval::Bootstrap { replicates, .. } = options.interval {
         if replicates < 2 {
-            return Err(Error::invalid("replicates", None, format!("must be at least 2, got {replicates}")));
+            return Err(Error::invalid(
+                "replicates",
+                None,
+                format!("must be at least 2, got {replicates}"),
+            ));
         }
     }
     let kinds = [
@@ -350,11 +385,15 @@ fn validate(data: &Dataset, subset: Option<&[u32]>, options: &RankOptions) -> Re
         ("rankings", data.rankings.offsets.len()),
     ];
     for (kind, len) in kinds {
-        if len != data.n_samples + 1 {
+        // An empty offsets vector means "no measurements of this kind".
+        if len != 0 && len != data.n_samples + 1 {
             return Err(Error::invalid(
                 kind,
                 None,
-                format!("has {len} offsets for {} samples (expected n_samples + 1)", data.n_samples),
+                format!(
+                    "has {len} offsets for {} samples (expected n_samples + 1)",
+                    data.n_samples
+                ),
             ));
         }
     }
@@ -363,7 +402,10 @@ fn validate(data: &Dataset, subset: Option<&[u32]>, options: &RankOptions) -> Re
             return Err(Error::invalid(
                 "samples",
                 Some(position),
-                format!("sample index {} out of range for {} samples", subset[position], data.n_samples),
+                format!(
+                    "sample index {} out of range for {} samples",
+                    subset[position], data.n_samples
+                ),
             ));
         }
     }

@@ -1,0 +1,169 @@
+//! Shared helpers of the ranking tests: a hand builder of datasets and samplers.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use onebench_core::data::Dataset;
+use rand::rngs::SmallRng;
+use rand::Rng;
+
+/// Builds a [`Dataset`] sample by sample; each sample may mix kinds.
+pub struct Builder {
+    data: Dataset,
+    open: bool,
+}
+
+impl Builder {
+    pub fn new(n_models: usize) -> Self {
+        Builder {
+            data: Dataset::empty(0, n_models),
+            open: false,
+        }
+    }
+
+    /// Starts a new sample.
+    pub fn sample(&mut self) -> &mut Self {
+        let data = &mut self.data;
+        data.n_samples += 1;
+        data.cardinal
+            .offsets
+            .push(*data.cardinal.offsets.last().unwrap());
+        data.pairwise
+            .offsets
+            .push(*data.pairwise.offsets.last().unwrap());
+        data.rankings
+            .offsets
+            .push(*data.rankings.offsets.last().unwrap());
+        self.open = true;
+        self
+    }
+
+    /// Cardinal entries of the current sample (at most once per sample), sorted best first.
+    pub fn cardinal(&mut self, entries: &[(u32, f32)], lower_is_better: bool) -> &mut Self {
+        assert!(self.open);
+        let mut entries = entries.to_vec();
+        if lower_is_better {
+            entries.sort_by(|a, b| a.1.total_cmp(&b.1));
+        } else {
+            entries.sort_by(|a, b| b.1.total_cmp(&a.1));
+        }
+        let cardinal = &mut self.data.cardinal;
+        for (model, value) in entries {
+            cardinal.models.push(model);
+            cardinal.values.push(value);
+        }
+        *cardinal.offsets.last_mut().unwrap() = cardinal.models.len() as u64;
+        self
+    }
+
+    pub fn comparison(&mut self, model_a: u32, model_b: u32, weight_a: f32) -> &mut Self {
+        assert!(self.open);
+        let pairwise = &mut self.data.pairwise;
+        pairwise.model_a.push(model_a);
+        pairwise.model_b.push(model_b);
+        pairwise.weight_a.push(weight_a);
+        *pairwise.offsets.last_mut().unwrap() = pairwise.model_a.len() as u64;
+        self
+    }
+
+    /// A ranking given as groups best first.
+    pub fn ranking(&mut self, groups: &[&[u32]]) -> &mut Self {
+        assert!(self.open);
+        let rankings = &mut self.data.rankings;
+        for (group, models) in groups.iter().enumerate() {
+            for &model in *models {
+                rankings.models.push(model);
+                rankings.groups.push(group as u32);
+            }
+        }
+        rankings.ranking_offsets.push(rankings.models.len() as u64);
+        *rankings.offsets.last_mut().unwrap() = (rankings.ranking_offsets.len() - 1) as u64;
+        self
+    }
+
+    pub fn build(&self) -> Dataset {
+        self.data.clone()
+    }
+}
+
+/// A Plackett–Luce draw of a full ranking of `items` (Gumbel-max: sorting β + Gumbel
+/// noise gives the PL distribution).
+pub fn pl_ranking(rng: &mut SmallRng, beta: &[f64], items: &[u32]) -> Vec<u32> {
+    let mut keyed: Vec<(f64, u32)> = items
+        .iter()
+        .map(|&i| {
+            let u: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
+            (beta[i as usize] - (-u.ln()).ln(), i)
+        })
+        .collect();
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0));
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Kendall's tau-a between two score vectors over the given indexes.
+pub fn kendall_tau(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len();
+    let (mut concordant, mut discordant) = (0i64, 0i64);
+    for i in 0..n {
+        for j in i + 1..n {
+            let s = (a[i] - a[j]) * (b[i] - b[j]);
+            if s > 0.0 {
+                concordant += 1;
+            } else if s < 0.0 {
+                discordant += 1;
+            }
+        }
+    }
+    (concordant - discordant) as f64 / (n * (n - 1) / 2) as f64
+}
+
+/// A synthetic benchmark: `n_samples` samples, each measuring every model with
+/// probability 1 − `missing`; even samples are binary (model i correct with probability
+/// logistic(β_i + d_s)), odd ones numeric with distinct values (PL order via Gumbel).
+pub fn synthetic(rng: &mut SmallRng, beta: &[f64], n_samples: usize, missing: f64) -> Dataset {
+    let n_models = beta.len();
+    let mut models: Vec<u32> = Vec::new();
+    let mut values: Vec<f32> = Vec::new();
+    let mut offsets = vec![0u64];
+    let mut present: Vec<u32> = Vec::with_capacity(n_models);
+    for sample in 0..n_samples {
+        present.clear();
+        for model in 0..n_models as u32 {
+            if missing == 0.0 || rng.random::<f64>() >= missing {
+                present.push(model);
+            }
+        }
+        if sample % 2 == 0 {
+            let difficulty: f64 = rng.random_range(-1.5..1.5);
+            let mut correct = Vec::new();
+            let mut wrong = Vec::new();
+            for &model in &present {
+                let p = 1.0 / (1.0 + (-(beta[model as usize] - difficulty)).exp());
+                if rng.random::<f64>() < p {
+                    correct.push(model);
+                } else {
+                    wrong.push(model);
+                }
+            }
+            for model in correct {
+                models.push(model);
+                values.push(1.0);
+            }
+            for model in wrong {
+                models.push(model);
+                values.push(0.0);
+            }
+        } else {
+            let order = pl_ranking(rng, beta, &present);
+            let length = order.len();
+            for (position, model) in order.into_iter().enumerate() {
+                models.push(model);
+                values.push((length - position) as f32);
+            }
+        }
+        offsets.push(models.len() as u64);
+    }
+    let mut data = Dataset::empty(n_samples, n_models);
+    data.cardinal.offsets = offsets;
+    data.cardinal.models = models;
+    data.cardinal.values = values;
+    data
+}
