@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from onebench.cli import main
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _files(tmp_path: Path) -> tuple[Path, Path]:
+    samples = tmp_path / "samples.csv"
+    pd.DataFrame(
+        {"sample_id": ["t/1", "t/2", "t/3"], "benchmark": ["t"] * 3, "text": ["a", "b", "c"]}
+    ).to_csv(samples, index=False)
+    measurements = tmp_path / "measurements.jsonl"
+    rows = [
+        {"sample_id": f"t/{i}", "model": model, "kind": "binary", "score": score}
+        for i in (1, 2, 3)
+        for model, score in (("good", 1), ("bad", 0), ("mid", i % 2))
+    ]
+    measurements.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    return samples, measurements
+
+
+def test_init_import_stats_rank_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pool = str(tmp_path / "pool")
+    samples, measurements = _files(tmp_path)
+    assert _run(capsys, "init", "--pool", pool)[0] == 0
+    code, out, _ = _run(capsys, "import", str(samples), str(measurements), "--pool", pool, "--json")
+    assert code == 0
+    assert json.loads(out)["measurements_added"] == 9
+    code, out, _ = _run(capsys, "stats", "--pool", pool, "--json")
+    stats = json.loads(out)
+    assert stats["samples"] == 3 and stats["models"] == 3
+    assert stats["benchmarks"]["t"] == {"samples": 3, "measurements": 9}
+    code, out, _ = _run(capsys, "rank", "--pool", pool, "--json")
+    ranking = json.loads(out)
+    assert ranking["method"] == "plackett-luce"
+    assert [row["model"] for row in ranking["models"]] == ["good", "mid", "bad"]
+    code, out, _ = _run(capsys, "rank", "--pool", pool, "--method", "mean", "--bootstrap", "50")
+    assert code == 0 and "mean" in out and "good" in out
+    code, out, _ = _run(capsys, "export", "--pool", pool, "--out", str(tmp_path / "x"), "--json")
+    assert Path(json.loads(out)["measurements"]).exists()
+
+
+def test_pool_from_environment(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("ONEBENCH_POOL", str(tmp_path / "envpool"))
+    assert _run(capsys, "init")[0] == 0
+    assert (tmp_path / "envpool" / "MANIFEST").exists()
+
+
+def test_errors_go_to_stderr_with_exit_code_2(tmp_path: Path, capsys) -> None:
+    code, out, err = _run(capsys, "stats", "--pool", str(tmp_path / "nothing"))
+    assert code == 2 and out == "" and "error" in err
+    bad = tmp_path / "measurements.csv"
+    bad.write_text("sample_id,model,kind,score\nt/1,x,binary,nan\n")
+    _run(capsys, "init", "--pool", str(tmp_path / "p"))
+    code, out, err = _run(capsys, "import", str(bad), "--pool", str(tmp_path / "p"))
+    assert code == 2 and "row 0" in err
+    code, out, _ = _run(capsys, "stats", "--pool", str(tmp_path / "p"), "--json")
+    stats = json.loads(out)
+    assert (stats["samples"], stats["models"], stats["measurements"]["total"]) == (0, 0, 0)
+
+
+def test_console_script_demo_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "onebench.cli",
+            "demo",
+            "--models",
+            "12",
+            "--samples",
+            "600",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    payload = json.loads(result.stdout)
+    assert len(payload["leaderboard"]["models"]) == 12
+    missing = {(row["missingness"], row["missing"]) for row in payload["robustness"]}
+    assert ("random", 0.95) in missing and ("benchmarks", 0.5) in missing

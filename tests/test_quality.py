@@ -1,0 +1,37 @@
+"""The stub file matches the extension module, and the Python sources are lint-clean."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_core_stub_matches_the_extension_module() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy.stubtest", "onebench._core", "--ignore-missing-stub"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT / "tests",
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("ruff") is None and not (Path(sys.prefix) / "bin/ruff").exists(),
+    reason="ruff not installed",
+)
+def test_ruff_is_clean() -> None:
+    ruff = shutil.which("ruff") or str(Path(sys.prefix) / "bin/ruff")
+    for command in (
+        [ruff, "check", "python", "tests", "benches"],
+        [ruff, "format", "--check", "python", "tests", "benches"],
+    ):
+        result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onebench
+import pytest
+from onebench import InvalidInputError, UnknownIdError
+
+
+def _binary_pool(tmp_path: Path, accuracy: list[float], n_samples: int = 400, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    pool = onebench.Pool.create(tmp_path / "p")
+    pool.add_samples(
+        {
+            "sample_id": [f"s{i}" for i in range(n_samples)],
+            "benchmark": ["b0" if i % 2 else "b1" for i in range(n_samples)],
+        }
+    )
+    models = [f"m{i}" for i in range(len(accuracy))]
+    pool.add_models(models)
+    correct = rng.random((n_samples, len(models))) < np.array(accuracy)
+    pool.add_measurements(
+        {
+            "sample_id": np.repeat([f"s{i}" for i in range(n_samples)], len(models)),
+            "model": np.tile(models, n_samples),
+            "score": correct.ravel().astype(float),
+        },
+        kind="binary",
+    )
+    return pool
+
+
+def test_leaderboard_orders_models_and_reports_coverage(tmp_path: Path) -> None:
+    pool = _binary_pool(tmp_path, [0.2, 0.5, 0.8])
+    board = pool.rank()
+    assert board.method == "plackett-luce"
+    assert board.models == ["m2", "m1", "m0"]
+    assert [row.rank for row in board] == [1, 2, 3]
+    for row in board:
+        assert row.ci_low < row.score < row.ci_high
+        assert row.rank_low <= row.rank <= row.rank_high
+        assert (row.n_measurements, row.n_samples) == (400, 400)
+    text = str(board)
+    assert "plackett-luce" in text and "m2" in text.splitlines()[3]
+    payload = json.loads(board.to_json())
+    assert payload["method"] == "plackett-luce"
+    assert [entry["model"] for entry in payload["models"]] == ["m2", "m1", "m0"]
+    assert set(payload["models"][0]) == {
+        "model",
+        "score",
+        "rank",
+        "ci_low",
+        "ci_high",
+        "rank_low",
+        "rank_high",
+        "n_measurements",
+        "n_samples",
+    }
+    assert list(board.to_pandas()["model"]) == ["m2", "m1", "m0"]
+
+
+@pytest.mark.parametrize("method", onebench.METHODS)
+def test_every_method_ranks_a_clear_case(tmp_path: Path, method: str) -> None:
+    pool = _binary_pool(tmp_path, [0.1, 0.5, 0.9])
+    board = pool.rank(method=method)
+    assert board.method == method
+    assert board.models == ["m2", "m1", "m0"]
+
+
+def test_subset_ranking_uses_only_those_samples(tmp_path: Path) -> None:
+    pool = onebench.Pool.create(tmp_path / "p")
+    pool.add_samples({"sample_id": ["x1", "x2", "y1", "y2"]})
+    pool.add_models(["a", "b"])
+    # a wins on x samples, b wins on y samples.
+    pool.add_measurements(
+        {
+            "sample_id": ["x1", "x1", "x2", "x2", "y1", "y1", "y2", "y2"],
+            "model": ["a", "b"] * 4,
+            "score": [1, 0, 1, 0, 0, 1, 0, 1],
+        },
+        kind="binary",
+    )
+    assert pool.rank(["x1", "x2"]).models == ["a", "b"]
+    assert pool.rank(["y1", "y2"]).models == ["b", "a"]
+    assert pool.rank(["y1", "y2"]).n_samples == 2
+    with pytest.raises(UnknownIdError, match="z9"):
+        pool.rank(["x1", "z9"])
+    with pytest.raises(InvalidInputError):
+        pool.rank([])
+
+
+def test_bootstrap_is_reproducible_and_brackets_the_estimate(tmp_path: Path) -> None:
+    pool = _binary_pool(tmp_path, [0.3, 0.5, 0.7])
+    first = pool.rank(bootstrap=100, seed=3)
+    second = pool.rank(bootstrap=100, seed=3)
+    assert first.interval == "bootstrap"
+    assert first.to_dict() == second.to_dict()
+    for row in first:
+        assert row.ci_low <= row.score <= row.ci_high
+
+
+def test_disconnected_models_are_reported_not_ranked(tmp_path: Path) -> None:
+    pool = onebench.Pool.create(tmp_path / "p")
+    pool.add_samples({"sample_id": ["s1", "s2"]})
+    pool.add_models(["a", "b", "c", "d"])
+    pool.add_measurements(
+        {
+            "sample_id": ["s1", "s1", "s2", "s2"],
+            "model": ["a", "b", "c", "d"],
+            "score": [1, 0, 1, 0],
+        },
+        kind="binary",
+    )
+    board = pool.rank()
+    assert len(board.models) == 2
+    assert len(board.disconnected) == 1
+    assert set(board.models) | set(board.disconnected[0]) == {"a", "b", "c", "d"}
+    assert "not ranked" in str(board)
+
+
+def test_prior_keeps_an_all_winning_model_finite(tmp_path: Path) -> None:
+    pool = _binary_pool(tmp_path, [0.3, 0.6, 1.0])
+    board = pool.rank()
+    assert board.models[0] == "m2"
+    assert np.isfinite(board["m2"].score) and np.isfinite(board["m2"].ci_high)
+
+
+def test_bad_rank_options(tmp_path: Path) -> None:
+    pool = _binary_pool(tmp_path, [0.3, 0.6])
+    with pytest.raises(InvalidInputError, match="method"):
+        pool.rank(method="magic")
+    with pytest.raises(InvalidInputError, match="alpha"):
+        pool.rank(alpha=-1)
+    with pytest.raises(InvalidInputError, match="ci"):
+        pool.rank(ci=1.5)
+    with pytest.raises(InvalidInputError, match="bootstrap"):
+        pool.rank(bootstrap=-2)
+
+
+def test_warm_start_after_new_measurements_matches_a_cold_fit(tmp_path: Path) -> None:
+    pool = _binary_pool(tmp_path, [0.2, 0.4, 0.6, 0.8])
+    pool.rank(interval="none")
+    pool.add_samples({"sample_id": ["extra"]})
+    pool.add_measurements(
+        {"sample_id": ["extra"] * 2, "model": ["m0", "m3"], "score": [1, 0]}, kind="binary"
+    )
+    warm = pool.rank(interval="none")
+    cold = onebench.Pool.open(pool.path).rank(interval="none")
+    assert warm.iterations < cold.iterations
+    np.testing.assert_allclose([r.score for r in warm], [r.score for r in cold], atol=1e-6)
