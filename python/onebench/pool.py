@@ -24,8 +24,20 @@ if TYPE_CHECKING:
 
 __all__ = ["CommitReport", "Pool", "PoolStats"]
 
-_SAMPLE_COLUMNS = {"sample_id", "benchmark", "modality", "text", "reference", "references"}
-_MODEL_COLUMNS = {"model", "aliases"}
+# Columns with a meaning of their own; every other column becomes metadata. `metadata`
+# (a JSON object, as exported) is merged in; `content_hash` and `metric` are derived.
+_SAMPLE_COLUMNS = {
+    "sample_id",
+    "benchmark",
+    "modality",
+    "text",
+    "reference",
+    "references",
+    "metadata",
+    "content_hash",
+    "metric",
+}
+_MODEL_COLUMNS = {"model", "aliases", "metadata"}
 
 
 @dataclass(frozen=True)
@@ -337,11 +349,35 @@ def _references(table: pa.Table, rows: int) -> list[list[str]]:
 
 def _metadata(table: pa.Table, reserved: set[str]) -> list[str]:
     extra = [name for name in table.column_names if name not in reserved]
-    if not extra:
+    given = optional_column(table, "metadata")
+    if not extra and given is None:
         return [""] * table.num_rows
     columns = {name: table.column(name).to_pylist() for name in extra}
+    given_rows = given.to_pylist() if given is not None else [None] * table.num_rows
     rows = []
     for index in range(table.num_rows):
-        entry = {name: columns[name][index] for name in extra if columns[name][index] is not None}
-        rows.append(json.dumps(entry, default=str) if entry else "")
+        entry = _metadata_object(given_rows[index], index)
+        entry.update(
+            {name: columns[name][index] for name in extra if columns[name][index] is not None}
+        )
+        rows.append(json.dumps(entry, default=str, sort_keys=True) if entry else "")
     return rows
+
+
+def _metadata_object(value: Any, row: int) -> dict[str, Any]:
+    if value is None or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise InvalidInputError(
+                f"metadata, row {row}: not JSON ({error})", field="metadata", row=row
+            ) from error
+    if isinstance(value, list):  # an Arrow map column arrives as key/value pairs
+        value = dict(value)
+    if not isinstance(value, dict):
+        raise InvalidInputError(
+            f"metadata, row {row}: expected a JSON object", field="metadata", row=row
+        )
+    return dict(value)
