@@ -110,8 +110,10 @@ impl<'p> Transaction<'p> {
             segments,
             ..state.manifest.clone()
         };
-        manifest.write(self.pool)?;
+        // From here on the files may be named by the manifest on disk (the rename may
+        // succeed even if a later fsync fails), so they must never be removed on error.
         self.committed = true;
+        manifest.write(self.pool)?;
         let trusted: HashSet<String> = self
             .entries
             .iter()
