@@ -11,7 +11,7 @@ use nalgebra::DMatrix;
 
 use super::graph::{Graph, NOT_RANKED};
 use super::lists::{add_into, Selection, Visitor};
-use super::optimize::{squarem, Fitted, Objective};
+use super::optimize::{best_prior_shift, squarem, Fitted, Objective};
 
 const BOUND: f64 = 300.0;
 
@@ -196,7 +196,9 @@ impl Objective for BradleyTerry {
                 value.clamp(-BOUND, BOUND)
             };
         }
-        if self.alpha == 0.0 && self.n > 0 {
+        if self.alpha > 0.0 {
+            best_prior_shift(x, |_| true);
+        } else if self.n > 0 {
             let mean = x.iter().sum::<f64>() / self.n as f64;
             x.iter_mut().for_each(|value| *value -= mean);
         }

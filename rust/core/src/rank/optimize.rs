@@ -82,11 +82,11 @@ pub(crate) fn squarem<O: Objective>(
         let (rr, vv) = (dot(&r, &r), dot(&v, &v));
         let mut step = if vv > 0.0 { -(rr / vv).sqrt() } else { -1.0 };
         step = step.clamp(-step_max, -1.0);
-        if step == -1.0 || iterations >= max_iterations {
-            // Plain MM: x2 is already the point; its map is the next cycle's first step.
-            x0 = x2;
-            continue;
+        if iterations >= max_iterations {
+            return done(x2, iterations, false);
         }
+        // With step = -1 the extrapolated point is x2 itself, so the stabilising step is a
+        // plain MM step and nothing is wasted.
         let mut extrapolated: Vec<f64> = x0
             .iter()
             .zip(&r)
@@ -212,5 +212,44 @@ pub(crate) fn lbfgs<O: Objective>(
         x,
         iterations,
         converged: residual < tolerance,
+    }
+}
+
+/// Moves the log-strengths `x` (the entries where `include` is true) by the common shift
+/// that maximises the prior, in place.
+///
+/// The data likelihood depends on differences of log-strengths only, so the overall
+/// level is set by the prior alone: Σ_i [α(β_i + c) − 2α log(1 + e^{β_i + c})], maximal
+/// where Σ_i σ(β_i + c) = n/2. Left to MM or L-BFGS that one direction converges at a rate
+/// of about 1 − (prior curvature / data curvature), thousands of passes on large data;
+/// solving it exactly after every step (an exact block update, so MM stays monotone)
+/// removes it. Newton's method on a monotone, convex-concave 1-D equation, with bounded
+/// steps.
+pub(crate) fn best_prior_shift(x: &mut [f64], include: impl Fn(usize) -> bool) {
+    let indexes: Vec<usize> = (0..x.len()).filter(|&i| include(i)).collect();
+    if indexes.is_empty() {
+        return;
+    }
+    let half = indexes.len() as f64 / 2.0;
+    let mut shift = 0.0f64;
+    for _ in 0..60 {
+        let (mut excess, mut slope) = (-half, 0.0);
+        for &i in &indexes {
+            let p = 1.0 / (1.0 + (-(x[i] + shift)).exp());
+            excess += p;
+            slope += p * (1.0 - p);
+        }
+        let step = if slope > 0.0 {
+            (-excess / slope).clamp(-5.0, 5.0)
+        } else {
+            0.0
+        };
+        shift += step;
+        if step.abs() < 1e-14 * (1.0 + shift.abs()) {
+            break;
+        }
+    }
+    for &i in &indexes {
+        x[i] += shift;
     }
 }

@@ -23,7 +23,7 @@
 //! time than L-BFGS on every benchmark; both agree to < 1e-7 in β.
 
 use super::lists::{add_into, Selection, Visitor};
-use super::optimize::{lbfgs, squarem, Fitted, Objective};
+use super::optimize::{best_prior_shift, lbfgs, squarem, Fitted, Objective};
 
 /// Log-strengths are kept in [-BOUND, BOUND] so that exp never overflows in a sum; only
 /// a divergent fit (an unpenalised model that never wins or never loses) reaches it.
@@ -277,7 +277,9 @@ impl Objective for PlackettLuce<'_> {
                 0.0
             };
         }
-        if self.alpha == 0.0 && self.n_ranked > 0 {
+        if self.alpha > 0.0 {
+            best_prior_shift(x, |m| self.ranked[m]);
+        } else if self.n_ranked > 0 {
             // Without a prior only differences are identified: fix the mean at 0.
             let mean = x.iter().sum::<f64>() / self.n_ranked as f64;
             for (value, &ranked) in x.iter_mut().zip(self.ranked) {
