@@ -1,6 +1,6 @@
 //! Properties of the Plackett–Luce ranking: recovery of true strengths, the prior, the
 //! graph, subsets, warm starts, mixed kinds, and option validation.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
 
 mod rank_common;
 

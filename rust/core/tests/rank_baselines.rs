@@ -1,0 +1,155 @@
+//! Every baseline on a tiny case worked out by hand: three models, a binary sample, a
+//! lower-is-better numeric sample, two comparisons (one a tie) and a ranking with a tie.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
+
+mod rank_common;
+
+use onebench_core::rank::{rank, Interval, Method, RankOptions, RankResult};
+use onebench_core::Dataset;
+use rank_common::Builder;
+
+fn tiny() -> Dataset {
+    let mut builder = Builder::new(3);
+    builder
+        .sample()
+        .cardinal(&[(0, 1.0), (1, 0.0), (2, 1.0)], false);
+    builder
+        .sample()
+        .cardinal(&[(0, 2.0), (1, 1.0), (2, 3.0)], true);
+    builder.sample().comparison(0, 1, 0.5).comparison(2, 1, 1.0);
+    builder.sample().ranking(&[&[2], &[0, 1]]);
+    builder.build()
+}
+
+fn run(method: Method, interval: Interval) -> RankResult {
+    let options = RankOptions {
+        method,
+        alpha: 0.0,
+        interval,
+        tolerance: 1e-12,
+        ..Default::default()
+    };
+    rank(&tiny(), None, &options).unwrap()
+}
+
+fn assert_close(got: &[f64], want: &[f64]) {
+    for (model, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() < 1e-12, "model {model}: {g} vs {w}");
+    }
+}
+
+#[test]
+fn mean_scores_by_hand() {
+    // Model 0: binary 1, numeric -2, tie 0.5, ranking position 1.5 of 0..2 -> 0.25.
+    // Model 1: 0, -1, 0.5 and 0, 0.25. Model 2: 1, -3, 1, 1.
+    let result = run(Method::Mean, Interval::Fisher);
+    assert_close(&result.scores, &[-0.25 / 4.0, -0.25 / 5.0, 0.0]);
+    assert_eq!(result.rank, vec![3, 2, 1]);
+    // No likelihood: Fisher gives no interval, and the rank interval is the rank.
+    assert!(result.ci_low.iter().all(|v| v.is_nan()));
+    assert_eq!(result.rank_low, result.rank);
+    assert_eq!(result.rank_high, result.rank);
+}
+
+#[test]
+fn borda_scores_by_hand() {
+    // (beaten + ties / 2) / (len - 1), averaged over the lists (comparisons are lists of 2).
+    let result = run(Method::Borda, Interval::None);
+    assert_close(&result.scores, &[2.0 / 4.0, 1.75 / 5.0, 2.75 / 4.0]);
+    assert_eq!(result.rank, vec![2, 3, 1]);
+}
+
+#[test]
+fn elo_ratings_by_hand() {
+    // The tie between equals moves nothing; 2 beating 1 at equal ratings moves 4 * 0.5.
+    let result = run(Method::Elo, Interval::None);
+    assert_close(&result.scores, &[1000.0, 998.0, 1002.0]);
+    assert_eq!(result.rank, vec![2, 3, 1]);
+}
+
+#[test]
+fn bradley_terry_solves_the_hand_counted_score_equations() {
+    // Pair counts by hand (ties half each way): wins[i][j] = times i beat j.
+    let wins = [[0.0, 2.0, 1.5], [2.0, 0.0, 1.0], [1.5, 3.0, 0.0]];
+    let result = run(Method::BradleyTerry, Interval::Fisher);
+    assert!(result.converged);
+    let beta = &result.scores;
+    assert!(beta.iter().sum::<f64>().abs() < 1e-12);
+    let p = |i: usize, j: usize| 1.0 / (1.0 + (beta[j] - beta[i]).exp());
+    for i in 0..3 {
+        let observed: f64 = wins[i].iter().sum();
+        let expected: f64 = (0..3)
+            .filter(|&j| j != i)
+            .map(|j| (wins[i][j] + wins[j][i]) * p(i, j))
+            .sum();
+        assert!(
+            (observed - expected).abs() < 1e-9,
+            "model {i}: {observed} vs {expected}"
+        );
+    }
+    // Fisher: the pseudo-inverse of the BT information gives the centred variances.
+    let information = nalgebra::DMatrix::from_fn(3, 3, |i, j| {
+        if i == j {
+            (0..3)
+                .filter(|&k| k != i)
+                .map(|k| (wins[i][k] + wins[k][i]) * p(i, k) * p(k, i))
+                .sum()
+        } else {
+            -(wins[i][j] + wins[j][i]) * p(i, j) * p(j, i)
+        }
+    });
+    let covariance = information.pseudo_inverse(1e-12).unwrap();
+    for i in 0..3 {
+        let half_width = (result.ci_high[i] - result.ci_low[i]) / 2.0;
+        let want = 1.959963984540054 * covariance[(i, i)].sqrt();
+        assert!(
+            (half_width - want).abs() < 1e-6,
+            "model {i}: {half_width} vs {want}"
+        );
+    }
+}
+
+#[test]
+fn plackett_luce_differs_from_pair_expansion() {
+    // The same data through PL (lists are not expanded into pairs) gives another fit.
+    let pl = run(Method::PlackettLuce, Interval::None);
+    let bt = run(Method::BradleyTerry, Interval::None);
+    assert!(pl.converged);
+    let gap = pl
+        .scores
+        .iter()
+        .zip(&bt.scores)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(gap > 1e-3);
+}
+
+#[test]
+fn every_method_bootstraps() {
+    for method in [
+        Method::PlackettLuce,
+        Method::BradleyTerry,
+        Method::Elo,
+        Method::Borda,
+        Method::Mean,
+    ] {
+        let result = run(
+            method,
+            Interval::Bootstrap {
+                replicates: 50,
+                seed: 9,
+            },
+        );
+        for model in 0..3 {
+            assert!(result.ci_low[model] <= result.ci_high[model], "{method:?}");
+            assert!(
+                result.rank_low[model] <= result.rank_high[model],
+                "{method:?}"
+            );
+            assert!(
+                result.rank_low[model] >= 1 && result.rank_high[model] <= 3,
+                "{method:?}"
+            );
+        }
+    }
+}

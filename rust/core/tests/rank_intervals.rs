@@ -1,0 +1,133 @@
+//! Fisher and bootstrap intervals: reproducibility, consistency with the point estimate,
+//! rank intervals, and that the Fisher interval is about as wide as the bootstrap one.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
+
+mod rank_common;
+
+use onebench_core::rank::{rank, Interval, RankOptions};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+fn data() -> (Vec<f64>, onebench_core::Dataset) {
+    let mut rng = SmallRng::seed_from_u64(21);
+    let beta: Vec<f64> = (0..15).map(|_| rng.random_range(-1.5..1.5)).collect();
+    let data = rank_common::synthetic(&mut rng, &beta, 600, 0.4);
+    (beta, data)
+}
+
+#[test]
+fn bootstrap_is_reproducible_with_a_seed() {
+    let (_, data) = data();
+    let options = |seed| RankOptions {
+        interval: Interval::Bootstrap {
+            replicates: 40,
+            seed,
+        },
+        ..Default::default()
+    };
+    let first = rank(&data, None, &options(1)).unwrap();
+    let again = rank(&data, None, &options(1)).unwrap();
+    let other = rank(&data, None, &options(2)).unwrap();
+    assert_eq!(first.ci_low, again.ci_low);
+    assert_eq!(first.ci_high, again.ci_high);
+    assert_eq!(first.rank_low, again.rank_low);
+    assert_ne!(first.ci_low, other.ci_low);
+    // The same result on a single thread: streams are per replicate, not per thread.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let single = pool.install(|| rank(&data, None, &options(1)).unwrap());
+    for (a, b) in first.ci_low.iter().zip(&single.ci_low) {
+        assert!((a - b).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn intervals_bracket_the_estimate_and_agree() {
+    let (_, data) = data();
+    let fisher = rank(&data, None, &RankOptions::default()).unwrap();
+    let bootstrap = rank(
+        &data,
+        None,
+        &RankOptions {
+            interval: Interval::Bootstrap {
+                replicates: 200,
+                seed: 4,
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for model in 0..15 {
+        for result in [&fisher, &bootstrap] {
+            assert!(
+                result.ci_low[model] <= result.scores[model]
+                    && result.scores[model] <= result.ci_high[model]
+            );
+            assert!(
+                result.rank_low[model] <= result.rank[model]
+                    && result.rank[model] <= result.rank_high[model]
+            );
+        }
+        let fisher_width = fisher.ci_high[model] - fisher.ci_low[model];
+        let bootstrap_width = bootstrap.ci_high[model] - bootstrap.ci_low[model];
+        let ratio = bootstrap_width / fisher_width;
+        assert!(
+            (0.6..1.6).contains(&ratio),
+            "model {model}: width ratio {ratio}"
+        );
+    }
+    // A wider level gives wider intervals and wider rank intervals.
+    let wide = rank(
+        &data,
+        None,
+        &RankOptions {
+            ci_level: 0.99,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for model in 0..15 {
+        assert!(
+            wide.ci_high[model] - wide.ci_low[model] > fisher.ci_high[model] - fisher.ci_low[model]
+        );
+        assert!(
+            wide.rank_low[model] <= fisher.rank_low[model]
+                && wide.rank_high[model] >= fisher.rank_high[model]
+        );
+    }
+}
+
+#[test]
+fn fisher_rank_interval_follows_the_lmarena_convention() {
+    let (_, data) = data();
+    let result = rank(&data, None, &RankOptions::default()).unwrap();
+    let n = 15;
+    for model in 0..n {
+        let better = (0..n)
+            .filter(|&o| result.ci_low[o] > result.ci_high[model])
+            .count() as u32;
+        let worse = (0..n)
+            .filter(|&o| result.ci_high[o] < result.ci_low[model])
+            .count() as u32;
+        assert_eq!(result.rank_low[model], 1 + better);
+        assert_eq!(result.rank_high[model], n as u32 - worse);
+    }
+}
+
+#[test]
+fn fisher_without_prior_uses_the_centred_pseudo_inverse() {
+    let (_, data) = data();
+    let options = RankOptions {
+        alpha: 0.0,
+        ..Default::default()
+    };
+    let result = rank(&data, None, &options).unwrap();
+    assert!(result.converged);
+    assert!(result
+        .ci_low
+        .iter()
+        .zip(&result.ci_high)
+        .all(|(l, h)| l.is_finite() && h > l));
+}
