@@ -229,7 +229,7 @@ impl Pool {
         let mut attempt = 0;
         loop {
             let manifest = Manifest::read(&self.path)?;
-            if manifest == self.state.manifest && manifest.version > 0 {
+            if manifest == self.state.manifest {
                 return Ok(false);
             }
             match self
