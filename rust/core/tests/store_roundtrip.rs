@@ -278,4 +278,8 @@ fn create_refuses_a_non_empty_directory_and_open_refuses_a_non_pool() {
         Pool::open(root.path()),
         Err(Error::NotAPool { .. })
     ));
+    let mut empty = Pool::create(&root.path().join("empty")).unwrap();
+    assert_eq!(empty.version(), 0);
+    assert!(!empty.refresh().unwrap(), "nothing changed");
+    assert_eq!(empty.dataset().unwrap().n_measurements(), 0);
 }
