@@ -1,30 +1,26 @@
 """Synthetic sparse sample pools with a known true order of models.
 
-The generator follows ONEBench's simulation (Ghosh et al., ACL 2025, arXiv 2412.06745): model
-``m`` has a Gaussian with mean ``mu_m ~ U(0, 1)`` and standard deviation ``sigma_m ~ U(0, 0.25)``;
-on every sample each model's score is a draw from its Gaussian; a share of the samples is
-binary, where a score above the sample's threshold counts as correct. The order of ``mu`` is the
-truth a ranking method must recover.
+As in ONEBench's simulation (Ghosh et al., ACL 2025, arXiv 2412.06745), model ``m`` has a
+Gaussian ``N(mu_m, sigma_m)`` with ``mu_m ~ U(0, 1)``, ``sigma_m ~ U(0, 0.25)``; each score is a
+draw from it, and on binary samples a score above the sample's threshold counts as correct. The
+order of ``mu`` is the truth to recover. Two departures from ONEBench's script:
 
-Two deliberate departures from ONEBench's script:
+* The threshold is drawn from ``U(0, 1)`` rather than between the sample's lowest and highest
+  score, which would need the whole dense column; the dense matrix is never built.
+* Missingness can be *structured*. Cells missing at random leave each model's plain mean
+  unbiased, which flatters that baseline. In real pools weak, old models were run on easy
+  benchmarks and strong, new ones on hard ones: with ``structure="benchmarks"`` or
+  ``"difficulty"`` a model is measured mostly where difficulty matches its strength, so its mean
+  reflects what it was run on, while the order within each sample still carries the truth.
 
-* The binary threshold of a sample is drawn from ``U(0, 1)`` (the range of the means) instead of
-  uniformly between that sample's lowest and highest score. Knowing those extremes needs the
-  whole dense column, and the point here is never to build the dense matrix.
-* Missingness can be *structured*. Cells missing completely at random leave the plain mean of
-  each model unbiased, which flatters the simplest baseline. Real pools are not like that:
-  weak, old models were run on old, easy benchmarks and strong, new ones on hard ones. With
-  ``structure="benchmarks"`` or ``"difficulty"`` each model is measured mostly where the
-  difficulty matches its strength, so a model's plain mean says more about what it was run on
-  than about how good it is, while the comparisons within each sample still carry the truth.
-
-Generation draws the kept cells first, by geometric skips over the flattened
-(sample, model) grid, and scores only those, chunk by chunk: 1000 models x 1M samples at 95%
-missing (50M measurements) takes seconds and little more memory than its output.
+Kept cells are drawn first, by geometric skips over the flattened (sample, model) grid, and only
+they are scored, chunk by chunk: 1000 models x 1M samples at 95% missing (50M measurements)
+takes seconds and little more memory than the output.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -98,7 +94,8 @@ class SyntheticData:
         """Measurements as a long DataFrame: sample_id, model, kind, score.
 
         ``sample_id``, ``model`` and ``kind`` (``"binary"``/``"numeric"``) are pandas
-        Categoricals built from the integer codes, so no per-row strings are created.
+        Categoricals built from the integer codes, so no per-row strings are created, and
+        ``score`` shares memory with :attr:`value` (no copy; 50M rows take under a second).
         """
         import pandas as pd
 
@@ -109,7 +106,8 @@ class SyntheticData:
                 "model": pd.Categorical.from_codes(self.model, categories=self.model_ids),
                 "kind": pd.Categorical.from_codes(kind_codes, categories=["binary", "numeric"]),
                 "score": self.value,
-            }
+            },
+            copy=False,  # pandas copies dict columns by default; these arrays are ours to share
         )
 
     def samples_frame(self) -> pd.DataFrame:
@@ -220,30 +218,31 @@ def generate(
     bench = np.sort(rng.integers(0, n_benchmarks, n_samples)).astype(np.int32)
     strength_q = _quantiles(mu)
 
-    offset: np.ndarray | None = None  # per-sample difficulty subtracted from every score
-    measured: np.ndarray | None = None
-    hardness_q: np.ndarray | None = None
+    # Structure: a per-sample difficulty offset subtracted from every score, and a test that
+    # thins candidate cells (j, m) to those the structure keeps.
+    offset: np.ndarray | None = None
+    accept: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     if structure == "benchmarks":
-        bench_offset, measured = _benchmark_layout(rng, strength_q, n_benchmarks)
+        bench_offset, run_on = _benchmark_layout(rng, strength_q, n_benchmarks)
         offset = bench_offset[bench]
+
+        def accept(j: np.ndarray, m: np.ndarray) -> np.ndarray:
+            return run_on.ravel()[m.astype(np.int64) * n_benchmarks + bench[j]]
+
     elif structure == "difficulty":
         half = _SAMPLE_SPREAD / 2
         offset = rng.uniform(-half, half, n_samples).astype(np.float32)
         hardness_q = ((offset + half) / _SAMPLE_SPREAD).astype(np.float32)
+        strength_q32 = strength_q.astype(np.float32)
+        two_w2 = np.float32(2 * _AFFINITY_WIDTH**2)
 
-    sample, model, value = _draw_cells(
-        rng,
-        n_models=n_models,
-        n_samples=n_samples,
-        keep=1.0 - missing,
-        mu=mu.astype(np.float32),
-        sigma=sigma.astype(np.float32),
-        binary=binary,
-        threshold=threshold,
-        offset=offset,
-        measured=None if measured is None else (measured, bench),
-        affinity=None if hardness_q is None else (strength_q.astype(np.float32), hardness_q),
-    )
+        def accept(j: np.ndarray, m: np.ndarray) -> np.ndarray:
+            gap = strength_q32[m] - hardness_q[j]
+            prob = _AFFINITY_FLOOR + (1 - _AFFINITY_FLOOR) * np.exp(-(gap * gap) / two_w2)
+            return rng.random(j.size, dtype=np.float32) < prob
+
+    scores = (mu.astype(np.float32), sigma.astype(np.float32), binary, threshold, offset)
+    sample, model, value = _draw_cells(rng, n_models, n_samples, 1.0 - missing, scores, accept)
 
     width = max(3, len(str(n_models - 1)))
     sample_width = max(6, len(str(n_samples - 1)))
@@ -262,39 +261,30 @@ def generate(
 
 def _draw_cells(
     rng: np.random.Generator,
-    *,
     n_models: int,
     n_samples: int,
     keep: float,
-    mu: np.ndarray,
-    sigma: np.ndarray,
-    binary: np.ndarray,
-    threshold: np.ndarray,
-    offset: np.ndarray | None,
-    measured: tuple[np.ndarray, np.ndarray] | None,
-    affinity: tuple[np.ndarray, np.ndarray] | None,
+    scores: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None],
+    accept: Callable[[np.ndarray, np.ndarray], np.ndarray] | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw the kept cells and their scores, chunk by chunk, sorted by sample then model.
 
     Candidates are the cells of the flattened grid kept with probability ``keep``: the gaps
-    between them are geometric, so only kept cells cost work. Structure then thins the
-    candidates (a cell survives with its structural probability), which yields exactly an
-    independent Bernoulli(keep * structural) draw per cell.
+    between them are geometric, so only kept cells cost work. ``accept`` then thins them to
+    the cells the structure keeps, which yields exactly an independent
+    Bernoulli(keep * structural) draw per cell. ``scores`` is (mu, sigma, binary, threshold,
+    offset).
     """
+    mu, sigma, binary, threshold, offset = scores
     total = n_models * n_samples
     expected = keep * total
     capacity = int(min(total, expected + 10.0 * np.sqrt(expected) + 1024))
-    out = [
-        np.empty(capacity, np.int32),
-        np.empty(capacity, np.int32),
-        np.empty(capacity, np.float32),
-    ]
+    out = [np.empty(capacity, dtype) for dtype in (np.int32, np.int32, np.float32)]
     # Small grids need far fewer than _CHUNK draws; the chunk size depends only on the
     # arguments, so the random stream (and the data) stays a function of the seed.
     chunk = min(_CHUNK, capacity + 16)
     filled = 0
     last = -1  # flat position of the last candidate drawn
-    two_w2 = np.float32(2 * _AFFINITY_WIDTH**2)
     while True:
         if keep < 1.0:
             pos = np.cumsum(rng.geometric(keep, size=chunk))
@@ -311,15 +301,8 @@ def _draw_cells(
         j = j.astype(np.int32)
         m = m.astype(np.int32)
 
-        if measured is not None:
-            run_on, bench = measured
-            ok = run_on.ravel()[m.astype(np.int64) * run_on.shape[1] + bench[j]]
-            j, m = j[ok], m[ok]
-        elif affinity is not None:
-            strength_q, hardness_q = affinity
-            gap = strength_q[m] - hardness_q[j]
-            prob = _AFFINITY_FLOOR + (1 - _AFFINITY_FLOOR) * np.exp(-(gap * gap) / two_w2)
-            ok = rng.random(j.size, dtype=np.float32) < prob
+        if accept is not None:
+            ok = accept(j, m)
             j, m = j[ok], m[ok]
 
         score = rng.standard_normal(j.size, dtype=np.float32)
