@@ -44,10 +44,15 @@ def measurement_table(core: Any) -> pa.Table:
     sample_names = pa.array(core.sample_ids(), pa.string())
     model_names = pa.array(core.model_columns()[0], pa.string())
     provenances = [json.loads(text) for text in core.provenances()]
-    provenance_columns = {
-        key: pa.array([entry.get(key) for entry in provenances], pa.string())
-        for key in ("source", "grader", "judge", "time")
-    }
+    # Each provenance field as (dictionary of distinct values, code per provenance with -1
+    # for absent), so that every part of the table shares one dictionary per column.
+    provenance_columns = {}
+    for key in ("source", "grader", "judge", "time"):
+        values = [entry.get(key) for entry in provenances]
+        distinct = sorted({value for value in values if value is not None})
+        lookup = {value: code for code, value in enumerate(distinct)}
+        codes = np.array([lookup.get(value, -1) for value in values], dtype=np.int64)
+        provenance_columns[key] = (pa.array(distinct, pa.string()), codes)
     metrics = np.array([metric or "" for metric in core.sample_columns()[7]], dtype=object)
     kind_names = pa.array(["binary", "numeric", "pairwise", "ranking"], pa.string())
     parts = []
@@ -63,6 +68,7 @@ def measurement_table(core: Any) -> pa.Table:
                 kind_names,
                 provenance,
                 provenance_columns,
+                model_names,
                 model=_dictionary(models, model_names),
                 score=pa.array(values.astype(np.float64)),
             )
@@ -78,6 +84,7 @@ def measurement_table(core: Any) -> pa.Table:
                 kind_names,
                 provenance,
                 provenance_columns,
+                model_names,
                 model_a=_dictionary(model_a, model_names),
                 model_b=_dictionary(model_b, model_names),
                 winner=pa.array(_WINNER_NAMES[outcome], pa.string()),
@@ -106,6 +113,7 @@ def measurement_table(core: Any) -> pa.Table:
                 kind_names,
                 provenance,
                 provenance_columns,
+                model_names,
                 ranking=pa.array(rankings, pa.list_(pa.list_(pa.string()))),
             )
         )
@@ -120,7 +128,8 @@ def _part(
     sample_names: pa.Array,
     kind_names: pa.Array,
     provenance: np.ndarray,
-    provenance_columns: dict[str, pa.Array],
+    provenance_columns: dict[str, tuple[pa.Array, np.ndarray]],
+    model_names: pa.Array,
     **columns: pa.Array,
 ) -> pa.Table:
     length = len(samples)
@@ -133,11 +142,13 @@ def _part(
                 pa.array(kinds.astype(np.int8)), kind_names
             )
         elif field.name in provenance_columns:
-            arrays[field.name] = _dictionary(provenance, provenance_columns[field.name])
+            names, codes = provenance_columns[field.name]
+            row_codes = codes[provenance] if len(codes) else np.full(length, -1)
+            arrays[field.name] = _dictionary(np.maximum(row_codes, 0), names, row_codes < 0)
         elif field.name in columns:
             arrays[field.name] = columns[field.name]
         elif pa.types.is_dictionary(field.type):
-            arrays[field.name] = _null_dictionary(length, pa.array([], pa.string()))
+            arrays[field.name] = _null_dictionary(length, model_names)
         else:
             arrays[field.name] = pa.nulls(length, field.type)
     return pa.table(arrays, schema=_SCHEMA)
