@@ -1,9 +1,11 @@
 # Type stubs of the Rust extension module (rust/python). Checked by mypy.stubtest.
 from os import PathLike
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
+
+__all__ = ["PoolCore", "__version__", "rank_dataset_methods"]
 
 __version__: str
 
@@ -11,6 +13,7 @@ _Ids = tuple[list[str], npt.NDArray[np.uint32]]
 
 def rank_dataset_methods() -> list[str]: ...
 
+@final
 class PoolCore:
     @staticmethod
     def create(path: str | PathLike[str]) -> PoolCore: ...

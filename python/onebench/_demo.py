@@ -36,7 +36,12 @@ def _taus(pool: Pool, data: SyntheticData) -> dict[str, float]:
     for method in ("plackett-luce", "mean"):
         board = pool.rank(method=method, interval="none")
         scores = [row.score for row in board]
-        taus[method] = float(kendall_tau(scores, [truth[row.model] for row in board]))
+        # Too sparse to link two models: there is no order to compare.
+        taus[method] = (
+            float(kendall_tau(scores, [truth[row.model] for row in board]))
+            if len(board) >= 2
+            else float("nan")
+        )
     return taus
 
 

@@ -200,7 +200,12 @@ fn merge_sample(models: &mut [u32], values: &mut [f32], lower_is_better: bool) -
     merged.len()
 }
 
-fn compact_rows(offsets: Vec<u64>, lengths: Vec<u64>, mut models: Vec<u32>, mut values: Vec<f32>) -> CardinalCsr {
+fn compact_rows(
+    offsets: Vec<u64>,
+    lengths: Vec<u64>,
+    mut models: Vec<u32>,
+    mut values: Vec<f32>,
+) -> CardinalCsr {
     let mut new_offsets = Vec::with_capacity(offsets.len());
     new_offsets.push(0u64);
     let mut write = 0usize;
@@ -231,7 +236,14 @@ mod tests {
 
     #[test]
     fn build_cardinal_orders_best_first_and_averages_repeats() {
-        let rows = vec![(1u32, 0u32, 0.0f32), (0, 1, 1.0), (0, 0, 0.0), (1, 1, 3.0), (1, 0, 1.0), (1, 2, 2.0)];
+        let rows = [
+            (1u32, 0u32, 0.0f32),
+            (0, 1, 1.0),
+            (0, 0, 0.0),
+            (1, 1, 3.0),
+            (1, 0, 1.0),
+            (1, 2, 2.0),
+        ];
         let csr = build_cardinal(3, || rows.iter().copied(), &[false, true, false]);
         assert_eq!(csr.offsets, vec![0, 2, 5, 5]);
         assert_eq!(&csr.models[0..2], &[1, 0]);

@@ -18,6 +18,9 @@ use crate::rank::{rank_pool, result_to_dict, RankArguments};
 /// Ids as `(dictionary, codes)`, the dictionary-encoded form the Python layer produces.
 pub type IdsArgument<'py> = (Vec<String>, PyReadonlyArray1<'py, u32>);
 
+/// Model ids, their aliases, and their metadata as JSON (empty when none).
+type ModelColumns = (Vec<String>, Vec<Vec<String>>, Vec<String>);
+
 #[pyclass(frozen, module = "onebench._core")]
 pub struct PoolCore {
     pub(crate) inner: Mutex<Pool>,
@@ -377,7 +380,7 @@ impl PoolCore {
     }
 
     /// Columns of the model table: ids, aliases, metadata (JSON).
-    fn model_columns(&self) -> PyResult<(Vec<String>, Vec<Vec<String>>, Vec<String>)> {
+    fn model_columns(&self) -> PyResult<ModelColumns> {
         let pool = self.lock()?;
         let models = pool.models();
         Ok((

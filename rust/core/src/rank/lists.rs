@@ -148,10 +148,20 @@ impl<'a> Selection<'a> {
         I: Fn() -> A + Sync + Send,
         M: Fn(A, A) -> A + Sync + Send,
     {
-        let len = self.len();
         // A few chunks per thread balance uneven samples; few enough that the per-chunk
         // accumulators (one value per model) cost little next to the data.
-        let chunks = (rayon::current_num_threads() * 4).clamp(1, len.max(1));
+        self.fold_chunks(rayon::current_num_threads() * 4, init, merge)
+    }
+
+    /// [`Selection::fold`] over `chunks` chunks (one per thread for large accumulators).
+    pub fn fold_chunks<A, I, M>(&self, chunks: usize, init: I, merge: M) -> A
+    where
+        A: Visitor + Send,
+        I: Fn() -> A + Sync + Send,
+        M: Fn(A, A) -> A + Sync + Send,
+    {
+        let len = self.len();
+        let chunks = chunks.clamp(1, len.max(1));
         let chunk_len = len.div_ceil(chunks).max(1);
         (0..chunks)
             .into_par_iter()
