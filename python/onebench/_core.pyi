@@ -44,6 +44,9 @@ class PoolCore:
         pairwise: tuple[_Ids, _Ids, _Ids, npt.NDArray[np.uint8], npt.NDArray[np.float64] | None]
         | None = None,
         rankings: tuple[_Ids, npt.NDArray[np.uint64], _Ids, npt.NDArray[np.uint32]] | None = None,
+        samples: tuple[list[str], list[str], list[str], list[str], list[list[str]], list[str]]
+        | None = None,
+        models: tuple[list[str], list[list[str]], list[str]] | None = None,
     ) -> dict[str, int]: ...
     def compact(self) -> int: ...
     def sample_index(self, id: str) -> int | None: ...

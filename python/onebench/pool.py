@@ -47,6 +47,9 @@ class CommitReport:
     version: int
     added: int
     skipped: int
+    #: Samples and models registered in the same commit (``add_measurements`` only).
+    samples_added: int = 0
+    models_added: int = 0
 
 
 @dataclass(frozen=True)
@@ -136,37 +139,13 @@ class Pool:
         """Adds samples from a table with ``sample_id`` and optionally ``benchmark``,
         ``text``, ``reference`` (a string or a list of strings) and ``modality``; every
         other column becomes metadata. Identical re-adds are skipped."""
-        table = as_table(data, "samples")
-        require_columns(table, ["sample_id"], "samples")
-        rows = table.num_rows
-        ids = _strings(table.column("sample_id"), "sample_id", required=True)
-        benchmarks = _strings(optional_column(table, "benchmark"), "benchmark", rows=rows)
-        modalities = _strings(optional_column(table, "modality"), "modality", rows=rows)
-        modalities = [modality or "text" for modality in modalities]
-        texts = _strings(optional_column(table, "text"), "text", rows=rows)
-        references = _references(table, rows)
-        metadata = _metadata(table, _SAMPLE_COLUMNS)
-        return CommitReport(
-            **self._inner.add_samples(ids, benchmarks, modalities, texts, references, metadata)
-        )
+        return CommitReport(**self._inner.add_samples(*_sample_columns(data)))
 
     def add_models(self, data: Any) -> CommitReport:
         """Adds models: a list of ids, or a table with ``model`` and optionally ``aliases``
         (list of strings); other columns become metadata. Existing models gain the new
         aliases and metadata."""
-        if isinstance(data, list | tuple) and all(isinstance(item, str) for item in data):
-            data = {"model": list(data)}
-        table = as_table(data, "models")
-        require_columns(table, ["model"], "models")
-        ids = _strings(table.column("model"), "model", required=True)
-        aliases_column = optional_column(table, "aliases")
-        aliases = (
-            [list(value or []) for value in aliases_column.to_pylist()]
-            if aliases_column is not None
-            else [[] for _ in ids]
-        )
-        metadata = _metadata(table, _MODEL_COLUMNS)
-        return CommitReport(**self._inner.add_models(ids, aliases, metadata))
+        return CommitReport(**self._inner.add_models(*_model_columns(data)))
 
     def add_measurements(
         self,
@@ -179,6 +158,8 @@ class Pool:
         judge: str | None = None,
         time: datetime | str | None = None,
         extra: dict[str, Any] | None = None,
+        samples: Any = None,
+        models: Any = None,
     ) -> CommitReport:
         """Adds a batch of measurements, committed atomically with its provenance.
 
@@ -189,6 +170,9 @@ class Pool:
         (``pairwise``), or ``ranking``: model ids best first, inner lists for ties
         (``ranking``). Unknown ids, NaN/inf scores, ``model_a == model_b`` and a kind that
         contradicts the sample's metric raise an error naming the row; nothing is written.
+
+        ``samples`` and ``models`` (as for :meth:`add_samples` / :meth:`add_models`) are
+        registered in the same commit: if any row is bad, none of them is added either.
         """
         table = as_table(data, "measurements")
         cardinal, pairwise, rankings = batches_from_table(table, kind, higher_is_better)
@@ -199,7 +183,14 @@ class Pool:
             "time": _timestamp(time),
             "extra": extra or {},
         }
-        report = self._inner.add_measurements(json.dumps(provenance), cardinal, pairwise, rankings)
+        report = self._inner.add_measurements(
+            json.dumps(provenance),
+            cardinal,
+            pairwise,
+            rankings,
+            _sample_columns(samples) if samples is not None else None,
+            _model_columns(models) if models is not None else None,
+        )
         return CommitReport(**report)
 
     def compact(self) -> int:
@@ -381,3 +372,35 @@ def _metadata_object(value: Any, row: int) -> dict[str, Any]:
             f"metadata, row {row}: expected a JSON object", field="metadata", row=row
         )
     return dict(value)
+
+
+def _sample_columns(data: Any) -> tuple[Any, ...]:
+    """The ``PoolCore.add_samples`` arguments for a samples table."""
+    table = as_table(data, "samples")
+    require_columns(table, ["sample_id"], "samples")
+    rows = table.num_rows
+    ids = _strings(table.column("sample_id"), "sample_id", required=True)
+    benchmarks = _strings(optional_column(table, "benchmark"), "benchmark", rows=rows)
+    modalities = _strings(optional_column(table, "modality"), "modality", rows=rows)
+    modalities = [modality or "text" for modality in modalities]
+    texts = _strings(optional_column(table, "text"), "text", rows=rows)
+    references = _references(table, rows)
+    metadata = _metadata(table, _SAMPLE_COLUMNS)
+    return ids, benchmarks, modalities, texts, references, metadata
+
+
+def _model_columns(data: Any) -> tuple[Any, ...]:
+    """The ``PoolCore.add_models`` arguments for a list of ids or a models table."""
+    if isinstance(data, list | tuple) and all(isinstance(item, str) for item in data):
+        data = {"model": list(data)}
+    table = as_table(data, "models")
+    require_columns(table, ["model"], "models")
+    ids = _strings(table.column("model"), "model", required=True)
+    aliases_column = optional_column(table, "aliases")
+    aliases = (
+        [list(value or []) for value in aliases_column.to_pylist()]
+        if aliases_column is not None
+        else [[] for _ in ids]
+    )
+    metadata = _metadata(table, _MODEL_COLUMNS)
+    return ids, aliases, metadata

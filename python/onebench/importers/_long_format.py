@@ -59,7 +59,15 @@ def _expand(paths: list[str | os.PathLike[str]]) -> list[Path]:
     files: list[Path] = []
     for entry in map(Path, paths):
         if entry.is_dir():
-            files.extend(sorted(p for p in entry.iterdir() if p.suffix in _SUFFIXES))
+            # A folder holds one data set: its samples and measurements tables (other
+            # files, such as stats.json or a README, are not part of the long format).
+            files.extend(
+                sorted(
+                    p
+                    for p in entry.iterdir()
+                    if p.suffix in _SUFFIXES and p.stem in ("samples", "measurements")
+                )
+            )
         elif entry.exists():
             files.append(entry)
         else:
@@ -98,10 +106,9 @@ def _import_measurements(
     missing = [
         sample for sample in sample_ids if sample is not None and sample not in known_samples
     ]
-    samples_added = 0
+    new_samples = None
     if missing:
-        benchmarks = _first_benchmark(table, missing)
-        samples_added = pool.add_samples({"sample_id": missing, "benchmark": benchmarks}).added
+        new_samples = {"sample_id": missing, "benchmark": _first_benchmark(table, missing)}
     names: set[str] = set()
     for column in ("model", "model_a", "model_b"):
         if column in table.column_names:
@@ -112,7 +119,6 @@ def _import_measurements(
                 names.update(entry if isinstance(entry, list) else [entry])
     known_models = set(pool.model_ids())
     new_models = sorted(name for name in names if name not in known_models)
-    models_added = pool.add_models(new_models).added if new_models else 0
     judge = None
     if "judge" in table.column_names:
         judges = [value for value in pc.unique(table.column("judge")).to_pylist() if value]
@@ -126,8 +132,16 @@ def _import_measurements(
                 is_pairwise, pc.cast(table.column("score"), pa.float64()), None
             )
             table = table.append_column("probability", probability)
-    report = pool.add_measurements(table, source=source or path.name, judge=judge)
-    return samples_added, models_added, report.added
+    # One commit: a bad row leaves neither measurements nor the samples and models
+    # registered for them behind.
+    report = pool.add_measurements(
+        table,
+        source=source or path.name,
+        judge=judge,
+        samples=new_samples,
+        models=new_models or None,
+    )
+    return report.samples_added, report.models_added, report.added
 
 
 def _first_benchmark(table: pa.Table, sample_ids: list[str]) -> list[str]:

@@ -318,3 +318,61 @@ fn invalid_samples_and_models_write_nothing() {
     );
     assert_eq!(pool.sample_index("s8"), None);
 }
+
+#[test]
+fn a_commit_registers_samples_and_models_together_with_its_measurements() {
+    use onebench_core::store::Commit;
+    let root = tempfile::tempdir().unwrap();
+    let directory = pool_dir(&root);
+    let mut pool = pool_with(&directory, 1, 1);
+    let (version, files) = (pool.version(), listing(&directory));
+    // The new sample and model are named by the batch; its second row is NaN.
+    let bad = Commit {
+        samples: vec![sample("fresh", "a fresh question")],
+        models: vec![model("newcomer", &[])],
+        measurements: Some((
+            cardinal(
+                &["fresh", "fresh"],
+                &["newcomer", "m0"],
+                &[1.0, f64::NAN],
+                Metric::NumericHigher,
+            ),
+            provenance("bad"),
+        )),
+    };
+    let error = pool.commit(bad).unwrap_err();
+    assert_eq!(
+        field_and_row(&error),
+        ("cardinal[0].values".to_string(), Some(1))
+    );
+    assert_eq!(pool.version(), version);
+    assert_eq!(listing(&directory), files);
+    assert!(pool.sample_index("fresh").is_none());
+    assert!(pool.model_index("newcomer").is_none());
+
+    let good = Commit {
+        samples: vec![sample("fresh", "a fresh question")],
+        models: vec![model("newcomer", &[])],
+        measurements: Some((
+            cardinal(
+                &["fresh", "fresh"],
+                &["newcomer", "m0"],
+                &[1.0, 0.5],
+                Metric::NumericHigher,
+            ),
+            provenance("good"),
+        )),
+    };
+    let summary = pool.commit(good).unwrap();
+    assert_eq!(summary.samples.added, 1);
+    assert_eq!(summary.models.added, 1);
+    assert_eq!(summary.measurements.added, 2);
+    assert_eq!(
+        pool.version(),
+        version + 1,
+        "one manifest update for all three"
+    );
+    let reopened = Pool::open(&directory).unwrap();
+    assert_eq!(reopened.stats().n_cardinal, 2);
+    assert!(reopened.model_index("newcomer").is_some());
+}

@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use onebench_core::store::{
-    CardinalBatch, IdColumn, MeasurementBatch, Metric, ModelRecord, PairwiseBatch, Pool,
+    CardinalBatch, Commit, IdColumn, MeasurementBatch, Metric, ModelRecord, PairwiseBatch, Pool,
     Provenance, RankingBatch, SampleRecord,
 };
 use pyo3::prelude::*;
@@ -190,41 +190,14 @@ impl PoolCore {
         references: Vec<Vec<String>>,
         metadata_json: Vec<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let count = ids.len();
-        for (field, length) in [
-            ("benchmark", benchmarks.len()),
-            ("modality", modalities.len()),
-            ("text", texts.len()),
-            ("reference", references.len()),
-            ("metadata", metadata_json.len()),
-        ] {
-            if length != count {
-                return Err(invalid(
-                    field,
-                    format!("has {length} rows, sample_id has {count}"),
-                ));
-            }
-        }
-        let mut records = Vec::with_capacity(count);
-        let rows = ids
-            .into_iter()
-            .zip(benchmarks)
-            .zip(modalities)
-            .zip(texts)
-            .zip(references)
-            .zip(metadata_json);
-        for (row, (((((id, benchmark), modality), text), references), metadata)) in rows.enumerate()
-        {
-            records.push(SampleRecord {
-                id,
-                benchmark,
-                modality,
-                text,
-                references,
-                metadata: json_map(&metadata, "metadata", row)?,
-                content_hash: String::new(),
-            });
-        }
+        let records = sample_records((
+            ids,
+            benchmarks,
+            modalities,
+            texts,
+            references,
+            metadata_json,
+        ))?;
         let outcome = self.detached(py, |pool| pool.add_samples(records))?;
         report(py, outcome)
     }
@@ -236,27 +209,15 @@ impl PoolCore {
         aliases: Vec<Vec<String>>,
         metadata_json: Vec<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        if aliases.len() != ids.len() || metadata_json.len() != ids.len() {
-            return Err(invalid(
-                "aliases",
-                "aliases and metadata need one row per model",
-            ));
-        }
-        let mut records = Vec::with_capacity(ids.len());
-        for (row, ((id, aliases), metadata)) in
-            ids.into_iter().zip(aliases).zip(metadata_json).enumerate()
-        {
-            records.push(ModelRecord {
-                id,
-                aliases,
-                metadata: json_map(&metadata, "metadata", row)?,
-            });
-        }
+        let records = model_records((ids, aliases, metadata_json))?;
         let outcome = self.detached(py, |pool| pool.add_models(records))?;
         report(py, outcome)
     }
 
-    #[pyo3(signature = (provenance_json, cardinal, pairwise=None, rankings=None))]
+    /// One atomic commit: the measurements, plus (optionally) the samples and models
+    /// they name, given as the argument tuples of `add_samples` / `add_models`.
+    #[pyo3(signature = (provenance_json, cardinal, pairwise=None, rankings=None, samples=None, models=None))]
+    #[allow(clippy::too_many_arguments)]
     fn add_measurements<'py>(
         &self,
         py: Python<'py>,
@@ -264,6 +225,8 @@ impl PoolCore {
         cardinal: Vec<CardinalArgument<'py>>,
         pairwise: Option<PairwiseArgument<'py>>,
         rankings: Option<RankingArgument<'py>>,
+        samples: Option<SampleColumns>,
+        models: Option<ModelColumns>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let provenance: Provenance = serde_json::from_str(provenance_json)
             .map_err(|error| invalid("provenance", format!("malformed: {error}")))?;
@@ -307,8 +270,16 @@ impl PoolCore {
                     .to_vec(),
             });
         }
-        let outcome = self.detached(py, |pool| pool.add_measurements(batch, provenance))?;
-        report(py, outcome)
+        let commit = Commit {
+            samples: samples.map(sample_records).transpose()?.unwrap_or_default(),
+            models: models.map(model_records).transpose()?.unwrap_or_default(),
+            measurements: Some((batch, provenance)),
+        };
+        let summary = self.detached(py, |pool| pool.commit(commit))?;
+        let dict = report(py, summary.measurements)?;
+        dict.set_item("samples_added", summary.samples.added)?;
+        dict.set_item("models_added", summary.models.added)?;
+        Ok(dict)
     }
 
     fn compact(&self, py: Python<'_>) -> PyResult<u64> {
@@ -507,4 +478,77 @@ impl PoolCore {
         let result = self.detached(py, |pool| rank_pool(pool, subset.as_deref(), arguments))?;
         result_to_dict(py, result)
     }
+}
+
+/// `add_samples` arguments: ids, benchmarks, modalities, texts, references, metadata JSON.
+type SampleColumns = (
+    Vec<String>,
+    Vec<String>,
+    Vec<String>,
+    Vec<String>,
+    Vec<Vec<String>>,
+    Vec<String>,
+);
+
+/// `add_models` arguments: ids, aliases, metadata JSON.
+type ModelArguments = (Vec<String>, Vec<Vec<String>>, Vec<String>);
+
+fn sample_records(columns: SampleColumns) -> PyResult<Vec<SampleRecord>> {
+    let (ids, benchmarks, modalities, texts, references, metadata_json) = columns;
+    let count = ids.len();
+    for (field, length) in [
+        ("benchmark", benchmarks.len()),
+        ("modality", modalities.len()),
+        ("text", texts.len()),
+        ("reference", references.len()),
+        ("metadata", metadata_json.len()),
+    ] {
+        if length != count {
+            return Err(invalid(
+                field,
+                format!("has {length} rows, sample_id has {count}"),
+            ));
+        }
+    }
+    let rows = ids
+        .into_iter()
+        .zip(benchmarks)
+        .zip(modalities)
+        .zip(texts)
+        .zip(references)
+        .zip(metadata_json);
+    let mut records = Vec::with_capacity(count);
+    for (row, (((((id, benchmark), modality), text), references), metadata)) in rows.enumerate() {
+        records.push(SampleRecord {
+            id,
+            benchmark,
+            modality,
+            text,
+            references,
+            metadata: json_map(&metadata, "metadata", row)?,
+            content_hash: String::new(),
+        });
+    }
+    Ok(records)
+}
+
+fn model_records(arguments: ModelArguments) -> PyResult<Vec<ModelRecord>> {
+    let (ids, aliases, metadata_json) = arguments;
+    if aliases.len() != ids.len() || metadata_json.len() != ids.len() {
+        return Err(invalid(
+            "aliases",
+            "aliases and metadata need one row per model",
+        ));
+    }
+    let mut records = Vec::with_capacity(ids.len());
+    for (row, ((id, aliases), metadata)) in
+        ids.into_iter().zip(aliases).zip(metadata_json).enumerate()
+    {
+        records.push(ModelRecord {
+            id,
+            aliases,
+            metadata: json_map(&metadata, "metadata", row)?,
+        });
+    }
+    Ok(records)
 }

@@ -129,6 +129,23 @@ pub struct CommitReport {
     pub skipped: u64,
 }
 
+/// Everything one atomic commit adds: samples, models, and measurements under their
+/// provenance.
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    pub samples: Vec<SampleRecord>,
+    pub models: Vec<ModelRecord>,
+    pub measurements: Option<(MeasurementBatch, Provenance)>,
+}
+
+/// What [`Pool::commit`] did, per part; all three carry the same version.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CommitSummary {
+    pub samples: CommitReport,
+    pub models: CommitReport,
+    pub measurements: CommitReport,
+}
+
 /// Counts for `pool_stats`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PoolStats {
@@ -297,40 +314,21 @@ impl Pool {
     /// Adds samples; ids already present with identical content are skipped, with
     /// different content are an error naming the row.
     pub fn add_samples(&mut self, samples: Vec<SampleRecord>) -> Result<CommitReport> {
-        let _lock = self.begin()?;
-        let (fresh, skipped) = self.state.samples.plan_add(samples)?;
-        if fresh.is_empty() {
-            return Ok(self.report(0, skipped));
-        }
-        let mut transaction = Transaction::new(&self.path, &self.state);
-        transaction.records(Kind::Samples, &fresh)?;
-        transaction.commit(&mut self.state, |_| true)?;
-        self.dataset = None;
-        Ok(self.report(fresh.len() as u64, skipped))
+        let summary = self.commit(Commit {
+            samples,
+            ..Commit::default()
+        })?;
+        Ok(summary.samples)
     }
 
     /// Adds models; an existing id gains the new aliases and metadata keys. An alias
     /// that names another model is an error.
     pub fn add_models(&mut self, models: Vec<ModelRecord>) -> Result<CommitReport> {
-        let _lock = self.begin()?;
-        let mut trial = self.state.models.clone();
-        let mut changed = Vec::new();
-        let mut skipped = 0;
-        for (row, record) in models.into_iter().enumerate() {
-            if trial.apply(&record, row)? {
-                changed.push(record);
-            } else {
-                skipped += 1;
-            }
-        }
-        if changed.is_empty() {
-            return Ok(self.report(0, skipped));
-        }
-        let mut transaction = Transaction::new(&self.path, &self.state);
-        transaction.records(Kind::Models, &changed)?;
-        transaction.commit(&mut self.state, |_| true)?;
-        self.dataset = None;
-        Ok(self.report(changed.len() as u64, skipped))
+        let summary = self.commit(Commit {
+            models,
+            ..Commit::default()
+        })?;
+        Ok(summary.models)
     }
 
     /// Commits every part of `batch` atomically (one manifest update): on any error
@@ -340,19 +338,75 @@ impl Pool {
         batch: MeasurementBatch,
         provenance: Provenance,
     ) -> Result<CommitReport> {
+        let summary = self.commit(Commit {
+            measurements: Some((batch, provenance)),
+            ..Commit::default()
+        })?;
+        Ok(summary.measurements)
+    }
+
+    /// Commits samples, models and measurements together in one manifest update, so
+    /// that an importer that registers what its measurements name leaves nothing
+    /// behind when a measurement row is bad. Measurements are validated against the
+    /// pool as it will be with this commit's samples and models.
+    pub fn commit(&mut self, commit: Commit) -> Result<CommitSummary> {
         let _lock = self.begin()?;
-        let plan = validate::validate(&self.state, &batch)?;
-        let added = plan.rows();
-        if added == 0 {
-            return Ok(self.report(0, 0));
+        let (fresh_samples, samples_skipped) = self.state.samples.plan_add(commit.samples)?;
+        let mut models = self.state.models.clone();
+        let mut changed_models = Vec::new();
+        let mut models_skipped = 0;
+        for (row, record) in commit.models.into_iter().enumerate() {
+            if models.apply(&record, row)? {
+                changed_models.push(record);
+            } else {
+                models_skipped += 1;
+            }
         }
+        // Measurements must see this commit's samples and models; the copy holds only
+        // records and shared segment handles, and is made only when something is new.
+        let trial;
+        let view = if fresh_samples.is_empty() && changed_models.is_empty() {
+            &self.state
+        } else {
+            let mut state = self.state.clone();
+            for record in &fresh_samples {
+                state.samples.push(record.clone());
+            }
+            state.metrics.resize(state.samples.records.len(), None);
+            state.models = models;
+            trial = state;
+            &trial
+        };
+        let plan = match &commit.measurements {
+            Some((batch, _)) => Some(validate::validate(view, batch)?),
+            None => None,
+        };
+        let measurements_added = plan.as_ref().map_or(0, |plan| plan.rows());
         let mut transaction = Transaction::new(&self.path, &self.state);
-        transaction.records(Kind::Provenances, std::slice::from_ref(&provenance))?;
-        commit::write_plan(&mut transaction, &plan, self.state.provenances.len() as u32)?;
+        if !fresh_samples.is_empty() {
+            transaction.records(Kind::Samples, &fresh_samples)?;
+        }
+        if !changed_models.is_empty() {
+            transaction.records(Kind::Models, &changed_models)?;
+        }
+        if let (Some(plan), Some((_, provenance))) = (&plan, &commit.measurements) {
+            if measurements_added > 0 {
+                transaction.records(Kind::Provenances, std::slice::from_ref(provenance))?;
+                commit::write_plan(&mut transaction, plan, self.state.provenances.len() as u32)?;
+            }
+        }
+        let changed =
+            !fresh_samples.is_empty() || !changed_models.is_empty() || measurements_added > 0;
         drop(plan);
-        transaction.commit(&mut self.state, |_| true)?;
-        self.dataset = None;
-        Ok(self.report(added, 0))
+        if changed {
+            transaction.commit(&mut self.state, |_| true)?;
+            self.dataset = None;
+        }
+        Ok(CommitSummary {
+            samples: self.report(fresh_samples.len() as u64, samples_skipped),
+            models: self.report(changed_models.len() as u64, models_skipped),
+            measurements: self.report(measurements_added, 0),
+        })
     }
 
     /// Merges all measurement segments of each kind into one; returns segments removed.
