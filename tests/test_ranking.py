@@ -97,6 +97,15 @@ def test_bootstrap_is_reproducible_and_brackets_the_estimate(tmp_path: Path) -> 
     second = pool.rank(bootstrap=100, seed=3)
     assert first.interval == "bootstrap"
     assert first.to_dict() == second.to_dict()
+    # A fresh handle solves again from scratch: the same seed gives the same intervals.
+    again = onebench.Pool.open(tmp_path / "p").rank(bootstrap=100, seed=3)
+    for row, other in zip(first, again, strict=True):
+        assert row.model == other.model
+        assert row.score == pytest.approx(other.score, abs=1e-6)
+        assert row.ci_low == pytest.approx(other.ci_low, abs=1e-6)
+        assert row.ci_high == pytest.approx(other.ci_high, abs=1e-6)
+    other_seed = onebench.Pool.open(tmp_path / "p").rank(bootstrap=100, seed=4)
+    assert [row.ci_low for row in other_seed] != [row.ci_low for row in first]
     for row in first:
         assert row.ci_low <= row.score <= row.ci_high
 

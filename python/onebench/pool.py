@@ -90,7 +90,9 @@ class Pool:
 
     def __init__(self, inner: _core.PoolCore) -> None:
         self._inner = inner
+        # Per (method, alpha, subset): the last solution (warm start) and the last result.
         self._warm: dict[tuple[Any, ...], np.ndarray] = {}
+        self._results: dict[tuple[Any, ...], Any] = {}
 
     @classmethod
     def create(cls, path: str | os.PathLike[str]) -> Pool:

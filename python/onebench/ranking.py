@@ -156,6 +156,17 @@ def resolve_samples(pool: Pool, samples: Any) -> np.ndarray:
     return np.ascontiguousarray(indexes, dtype=np.uint32)
 
 
+_REMEMBERED = 16
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    """Keeps the last few entries (a subset key can be large)."""
+    cache.pop(key, None)
+    cache[key] = value
+    while len(cache) > _REMEMBERED:
+        cache.pop(next(iter(cache)))
+
+
 def rank_pool(
     pool: Pool,
     samples: Any,
@@ -175,24 +186,33 @@ def rank_pool(
         interval = "bootstrap" if bootstrap > 0 else "fisher"
     subset = None if samples is None else resolve_samples(pool, samples)
     model_ids = pool.model_ids()
-    key = (method, float(alpha), None if subset is None else hash(subset.tobytes()))
-    initial = _warm_start(pool._warm.get(key), len(model_ids))
-    result = pool._inner.rank(
-        subset,
-        method,
-        float(alpha),
-        float(ci),
-        interval,
-        int(bootstrap),
-        int(seed),
-        float(tolerance),
-        int(max_iterations),
-        initial,
-    )
+    key = (method, float(alpha), None if subset is None else subset.tobytes())
+    arguments = (float(ci), interval, int(bootstrap), int(seed), float(tolerance), max_iterations)
+    # The same question on an unchanged pool gets the same answer (a warm start would
+    # move it within the tolerance); after new measurements, the last solution is the
+    # warm start.
+    cached = pool._results.get(key)
+    if cached is not None and cached[0] == (pool.version, arguments):
+        result = cached[1]
+    else:
+        initial = _warm_start(pool._warm.get(key), len(model_ids))
+        result = pool._inner.rank(
+            subset,
+            method,
+            float(alpha),
+            float(ci),
+            interval,
+            int(bootstrap),
+            int(seed),
+            float(tolerance),
+            int(max_iterations),
+            initial,
+        )
+        _remember(pool._results, key, ((pool.version, arguments), result))
     scores = result["scores"]
     ranked = result["ranked"]
     if ranked.any():
-        pool._warm[key] = np.where(ranked, scores, 0.0)
+        _remember(pool._warm, key, np.where(ranked, scores, 0.0))
     order = sorted(np.flatnonzero(ranked), key=lambda index: int(result["rank"][index]))
     rows = tuple(
         LeaderboardRow(

@@ -61,9 +61,29 @@ fn borda_scores_by_hand() {
 
 #[test]
 fn elo_ratings_by_hand() {
-    // The tie between equals moves nothing; 2 beating 1 at equal ratings moves 4 * 0.5.
+    // The battles in data order, written out by hand: the binary sample (0 and 2 right,
+    // 1 wrong), the lower-is-better numeric sample (1 < 0 < 2), the two comparisons (a
+    // tie, then 2 over 1) and the ranking (2 over the tied 0 and 1).
+    let battles = [
+        (0, 1, 1.0),
+        (2, 1, 1.0),
+        (1, 0, 1.0),
+        (1, 2, 1.0),
+        (0, 2, 1.0),
+        (0, 1, 0.5),
+        (2, 1, 1.0),
+        (2, 0, 1.0),
+        (2, 1, 1.0),
+    ];
+    let mut ratings = [1000.0f64; 3];
+    for (a, b, credit) in battles {
+        let expected = 1.0 / (1.0 + 10f64.powf((ratings[b] - ratings[a]) / 400.0));
+        let change = 4.0 * (credit - expected);
+        ratings[a] += change;
+        ratings[b] -= change;
+    }
     let result = run(Method::Elo, Interval::None);
-    assert_close(&result.scores, &[1000.0, 998.0, 1002.0]);
+    assert_close(&result.scores, &ratings);
     assert_eq!(result.rank, vec![2, 3, 1]);
 }
 

@@ -1,8 +1,11 @@
 //! The online Elo baseline as LMArena computes it: every comparison in data order updates
 //! both ratings by K·(outcome − expected), expected = 1 / (1 + 10^((R_b − R_a)/400)),
-//! K = 4, initial rating 1000. Only comparisons move ratings; a ranked model with none
-//! keeps 1000. Elo depends on order, so it runs on one thread; a bootstrap weight w
-//! replays the sample's comparisons round(w) times in place.
+//! K = 4, initial rating 1000. A list (binary, numeric, ranking sample) is played as the
+//! battles it implies: every model of a better group beats every model of a worse group,
+//! in list order; models tied within a group do not play. That costs O(k²) per sample of
+//! k models, which is what an Elo user pays (there is no linear form). A ranked model
+//! with no battle keeps 1000. Elo depends on order, so it runs on one thread; a
+//! bootstrap weight w replays the sample's battles round(w) times in place.
 
 use super::lists::{Selection, Visitor};
 
@@ -15,8 +18,30 @@ struct EloState {
     ratings: Vec<f64>,
 }
 
+impl EloState {
+    fn play(&mut self, a: usize, b: usize, credit_a: f64) {
+        let expected_a = 1.0 / (1.0 + BASE.powf((self.ratings[b] - self.ratings[a]) / SCALE));
+        let change = K_FACTOR * (credit_a - expected_a);
+        self.ratings[a] += change;
+        self.ratings[b] -= change;
+    }
+}
+
 impl Visitor for EloState {
-    fn list(&mut self, _position: usize, _models: &[u32], _ends: &[u32], _weight: f64) {}
+    fn list(&mut self, _position: usize, models: &[u32], ends: &[u32], weight: f64) {
+        for _ in 0..weight.round() as usize {
+            let mut start = 0usize;
+            for &end in ends {
+                let end = end as usize;
+                for &winner in &models[start..end] {
+                    for &loser in &models[end..] {
+                        self.play(winner as usize, loser as usize, 1.0);
+                    }
+                }
+                start = end;
+            }
+        }
+    }
 
     fn comparison(
         &mut self,
@@ -29,12 +54,8 @@ impl Visitor for EloState {
         if model_a == model_b {
             return;
         }
-        let (a, b) = (model_a as usize, model_b as usize);
         for _ in 0..weight.round() as usize {
-            let expected_a = 1.0 / (1.0 + BASE.powf((self.ratings[b] - self.ratings[a]) / SCALE));
-            let change = K_FACTOR * (credit_a - expected_a);
-            self.ratings[a] += change;
-            self.ratings[b] -= change;
+            self.play(model_a as usize, model_b as usize, credit_a);
         }
     }
 }
