@@ -33,7 +33,12 @@ def as_table(data: Any, what: str) -> pa.Table:
         return data.to_arrow()
     if isinstance(data, Mapping):
         try:
-            return pa.table({key: _as_array(value) for key, value in data.items()})
+            return pa.table(
+                {
+                    key: _as_array(_tie_groups(value) if key == "ranking" else value)
+                    for key, value in data.items()
+                }
+            )
         except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
             raise InvalidInputError(f"{what}: {error}", field=what) from error
     if isinstance(data, Sequence) and not isinstance(data, str):
@@ -52,6 +57,26 @@ def as_table(data: Any, what: str) -> pa.Table:
         "a pyarrow Table, a dict of columns or a list of dicts",
         field=what,
     )
+
+
+def _tie_groups(rankings: Any) -> Any:
+    """Python rankings that mix ids and tied groups (``["a", ["b", "c"]]``) as lists of
+    groups (``[["a"], ["b", "c"]]``): Arrow columns need one element type."""
+    if not isinstance(rankings, list | tuple):
+        return rankings
+    mixed = any(
+        isinstance(ranking, list | tuple)
+        and any(isinstance(entry, list | tuple) for entry in ranking)
+        for ranking in rankings
+    )
+    if not mixed:
+        return rankings
+    return [
+        [list(entry) if isinstance(entry, list | tuple) else [entry] for entry in ranking]
+        if isinstance(ranking, list | tuple)
+        else ranking
+        for ranking in rankings
+    ]
 
 
 def _as_array(value: Any) -> pa.Array | pa.ChunkedArray:
