@@ -36,6 +36,7 @@ _SAMPLE_COLUMNS = {
     "metadata",
     "content_hash",
     "metric",
+    "same_as",
 }
 _MODEL_COLUMNS = {"model", "aliases", "metadata"}
 
@@ -140,8 +141,13 @@ class Pool:
     def add_samples(self, data: Any) -> CommitReport:
         """Adds samples from a table with ``sample_id`` and optionally ``benchmark``,
         ``text``, ``reference`` (a string or a list of strings) and ``modality``; every
-        other column becomes metadata. Identical re-adds are skipped."""
-        return CommitReport(**self._inner.add_samples(*_sample_columns(data)))
+        other column becomes metadata. Identical re-adds are skipped.
+
+        A ``same_as`` column marks a row as another source's copy of a pool sample (the
+        same question): it is kept as that sample's second provenance, and its id then
+        names that sample (see :meth:`sample_copies`)."""
+        table = as_table(data, "samples")
+        return CommitReport(**self._inner.add_samples(*_sample_columns(table), _same_as(table)))
 
     def add_models(self, data: Any) -> CommitReport:
         """Adds models: a list of ids, or a table with ``model`` and optionally ``aliases``
@@ -185,13 +191,15 @@ class Pool:
             "time": _timestamp(time),
             "extra": extra or {},
         }
+        sample_table = as_table(samples, "samples") if samples is not None else None
         report = self._inner.add_measurements(
             json.dumps(provenance),
             cardinal,
             pairwise,
             rankings,
-            _sample_columns(samples) if samples is not None else None,
+            _sample_columns(sample_table) if sample_table is not None else None,
             _model_columns(models) if models is not None else None,
+            _same_as(sample_table) if sample_table is not None else None,
         )
         return CommitReport(**report)
 
@@ -217,6 +225,22 @@ class Pool:
                 "metadata": pa.array([value or None for value in metadata], pa.string()),
                 "content_hash": pa.array(hashes, pa.string()),
                 "metric": pa.array(metrics, pa.string()),
+            }
+        )
+
+    def sample_copies(self) -> pa.Table:
+        """Other sources' copies of samples (found by content hash on import):
+        ``sample_id`` (the copy's own id, which resolves to the sample), ``same_as``
+        (the sample), ``benchmark``, ``text``, ``references``, ``metadata`` (JSON)."""
+        ids, same_as, benchmarks, texts, references, metadata = self._inner.sample_copies()
+        return pa.table(
+            {
+                "sample_id": pa.array(ids, pa.string()),
+                "same_as": pa.array(same_as, pa.string()),
+                "benchmark": pa.array(benchmarks, pa.string()),
+                "text": pa.array(texts, pa.string()),
+                "references": pa.array(references, pa.list_(pa.string())),
+                "metadata": pa.array([value or None for value in metadata], pa.string()),
             }
         )
 
@@ -389,6 +413,14 @@ def _sample_columns(data: Any) -> tuple[Any, ...]:
     references = _references(table, rows)
     metadata = _metadata(table, _SAMPLE_COLUMNS)
     return ids, benchmarks, modalities, texts, references, metadata
+
+
+def _same_as(table: pa.Table) -> list[str] | None:
+    """The ``same_as`` column of a samples table ("" where a row is no copy)."""
+    column = optional_column(table, "same_as")
+    if column is None:
+        return None
+    return _strings(column, "same_as", rows=table.num_rows)
 
 
 def _model_columns(data: Any) -> tuple[Any, ...]:

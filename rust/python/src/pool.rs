@@ -179,6 +179,8 @@ impl PoolCore {
         Ok(dict)
     }
 
+    /// `same_as`: per row, the sample this row is another source's copy of ("" for none).
+    #[pyo3(signature = (ids, benchmarks, modalities, texts, references, metadata_json, same_as=None))]
     #[allow(clippy::too_many_arguments)]
     fn add_samples<'py>(
         &self,
@@ -189,15 +191,19 @@ impl PoolCore {
         texts: Vec<String>,
         references: Vec<Vec<String>>,
         metadata_json: Vec<String>,
+        same_as: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let records = sample_records((
-            ids,
-            benchmarks,
-            modalities,
-            texts,
-            references,
-            metadata_json,
-        ))?;
+        let records = sample_records(
+            (
+                ids,
+                benchmarks,
+                modalities,
+                texts,
+                references,
+                metadata_json,
+            ),
+            same_as,
+        )?;
         let outcome = self.detached(py, |pool| pool.add_samples(records))?;
         report(py, outcome)
     }
@@ -216,7 +222,7 @@ impl PoolCore {
 
     /// One atomic commit: the measurements, plus (optionally) the samples and models
     /// they name, given as the argument tuples of `add_samples` / `add_models`.
-    #[pyo3(signature = (provenance_json, cardinal, pairwise=None, rankings=None, samples=None, models=None))]
+    #[pyo3(signature = (provenance_json, cardinal, pairwise=None, rankings=None, samples=None, models=None, same_as=None))]
     #[allow(clippy::too_many_arguments)]
     fn add_measurements<'py>(
         &self,
@@ -227,6 +233,7 @@ impl PoolCore {
         rankings: Option<RankingArgument<'py>>,
         samples: Option<SampleColumns>,
         models: Option<ModelColumns>,
+        same_as: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let provenance: Provenance = serde_json::from_str(provenance_json)
             .map_err(|error| invalid("provenance", format!("malformed: {error}")))?;
@@ -271,7 +278,10 @@ impl PoolCore {
             });
         }
         let commit = Commit {
-            samples: samples.map(sample_records).transpose()?.unwrap_or_default(),
+            samples: samples
+                .map(|columns| sample_records(columns, same_as))
+                .transpose()?
+                .unwrap_or_default(),
             models: models.map(model_records).transpose()?.unwrap_or_default(),
             measurements: Some((batch, provenance)),
         };
@@ -339,6 +349,53 @@ impl PoolCore {
                 .push(metric_name(metrics.get(index).copied().flatten()));
         }
         Ok(columns)
+    }
+
+    /// Other sources' copies of samples: ids, the sample each copies, benchmarks,
+    /// texts, references, metadata (JSON).
+    #[allow(clippy::type_complexity)]
+    fn sample_copies(
+        &self,
+    ) -> PyResult<(
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+        Vec<String>,
+        Vec<Vec<String>>,
+        Vec<String>,
+    )> {
+        let pool = self.lock()?;
+        let copies = pool.sample_copies();
+        Ok((
+            copies.iter().map(|copy| copy.id.clone()).collect(),
+            copies
+                .iter()
+                .map(|copy| copy.same_as.clone().unwrap_or_default())
+                .collect(),
+            copies.iter().map(|copy| copy.benchmark.clone()).collect(),
+            copies.iter().map(|copy| copy.text.clone()).collect(),
+            copies.iter().map(|copy| copy.references.clone()).collect(),
+            copies
+                .iter()
+                .map(|copy| {
+                    if copy.metadata.is_empty() {
+                        String::new()
+                    } else {
+                        serde_json::to_string(&copy.metadata).unwrap_or_default()
+                    }
+                })
+                .collect(),
+        ))
+    }
+
+    /// The store's content hash of each text (whitespace collapsed, lower-cased), for
+    /// finding the same question arriving from two sources before it is added.
+    #[staticmethod]
+    fn content_hashes(texts: Vec<String>) -> Vec<String> {
+        texts
+            .iter()
+            .map(|text| onebench_core::store::content_hash(text))
+            .collect()
     }
 
     fn sample_ids(&self) -> PyResult<Vec<String>> {
@@ -493,15 +550,20 @@ type SampleColumns = (
 /// `add_models` arguments: ids, aliases, metadata JSON.
 type ModelArguments = (Vec<String>, Vec<Vec<String>>, Vec<String>);
 
-fn sample_records(columns: SampleColumns) -> PyResult<Vec<SampleRecord>> {
+fn sample_records(
+    columns: SampleColumns,
+    same_as: Option<Vec<String>>,
+) -> PyResult<Vec<SampleRecord>> {
     let (ids, benchmarks, modalities, texts, references, metadata_json) = columns;
     let count = ids.len();
+    let same_as = same_as.unwrap_or_else(|| vec![String::new(); count]);
     for (field, length) in [
         ("benchmark", benchmarks.len()),
         ("modality", modalities.len()),
         ("text", texts.len()),
         ("reference", references.len()),
         ("metadata", metadata_json.len()),
+        ("same_as", same_as.len()),
     ] {
         if length != count {
             return Err(invalid(
@@ -516,9 +578,12 @@ fn sample_records(columns: SampleColumns) -> PyResult<Vec<SampleRecord>> {
         .zip(modalities)
         .zip(texts)
         .zip(references)
-        .zip(metadata_json);
+        .zip(metadata_json)
+        .zip(same_as);
     let mut records = Vec::with_capacity(count);
-    for (row, (((((id, benchmark), modality), text), references), metadata)) in rows.enumerate() {
+    for (row, ((((((id, benchmark), modality), text), references), metadata), same_as)) in
+        rows.enumerate()
+    {
         records.push(SampleRecord {
             id,
             benchmark,
@@ -527,6 +592,7 @@ fn sample_records(columns: SampleColumns) -> PyResult<Vec<SampleRecord>> {
             references,
             metadata: json_map(&metadata, "metadata", row)?,
             content_hash: String::new(),
+            same_as: Some(same_as).filter(|target| !target.is_empty()),
         });
     }
     Ok(records)

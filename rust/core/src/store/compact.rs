@@ -9,6 +9,7 @@ use super::commit::Transaction;
 use super::manifest::Run;
 use super::segment::{Kind, RankingView};
 use super::state::{Loaded, State};
+use super::SampleRecord;
 use crate::error::Result;
 
 /// Concatenated runs of `segments`, rebased and with adjacent equal runs merged.
@@ -107,7 +108,14 @@ pub fn compact(pool: &std::path::Path, state: &mut State) -> Result<u64> {
     let before = state.manifest.segments.len() as u64;
     let mut transaction = Transaction::new(pool, state);
     if merged.contains(&Kind::Samples) {
-        transaction.records(Kind::Samples, &state.samples.records)?;
+        // Samples first, then the copies that name them.
+        let records: Vec<&SampleRecord> = state
+            .samples
+            .records
+            .iter()
+            .chain(&state.samples.copies)
+            .collect();
+        transaction.records(Kind::Samples, &records)?;
     }
     if merged.contains(&Kind::Models) {
         transaction.records(Kind::Models, &state.models.records)?;

@@ -81,6 +81,7 @@ mod tests {
             references: vec![],
             metadata: Default::default(),
             content_hash: String::new(),
+            same_as: None,
         }
     }
 

@@ -32,21 +32,68 @@ pub fn content_hash(text: &str) -> String {
     format!("{hash:016x}")
 }
 
+/// The samples of a pool. A record with `same_as` set is another source's copy of a
+/// sample (the same question, found by its content hash): it is kept, with its own id,
+/// benchmark and metadata, as that sample's second provenance, and its id names the
+/// sample it copies, so that both sources' measurements land on one sample.
 #[derive(Debug, Clone, Default)]
 pub struct Samples {
+    /// The samples themselves (records without `same_as`), by dense index.
     pub records: Vec<SampleRecord>,
+    /// Every sample id and copy id to its sample's dense index.
     pub index: HashMap<String, u32>,
+    /// The copies (records with `same_as`), in order of insertion.
+    pub copies: Vec<SampleRecord>,
+    /// Copy id to its position in `copies`.
+    copy_index: HashMap<String, usize>,
+}
+
+/// Whether `copy` is `original` stored as a copy: equal but for `same_as`.
+fn same_content(copy: &SampleRecord, original: &SampleRecord) -> bool {
+    copy.id == original.id
+        && copy.benchmark == original.benchmark
+        && copy.modality == original.modality
+        && copy.text == original.text
+        && copy.references == original.references
+        && copy.metadata == original.metadata
 }
 
 impl Samples {
+    /// Adds a record that passed [`Samples::plan_add`] (or was read back from a segment
+    /// whose copies were checked to name known samples). A copy whose sample is unknown
+    /// cannot reach this point; it is ignored rather than indexed wrongly.
     pub fn push(&mut self, record: SampleRecord) {
-        self.index
-            .insert(record.id.clone(), self.records.len() as u32);
-        self.records.push(record);
+        match &record.same_as {
+            None => {
+                self.index
+                    .insert(record.id.clone(), self.records.len() as u32);
+                self.records.push(record);
+            }
+            Some(target) => {
+                if let Some(&index) = self.index.get(target) {
+                    self.index.insert(record.id.clone(), index);
+                    self.copy_index.insert(record.id.clone(), self.copies.len());
+                    self.copies.push(record);
+                }
+            }
+        }
+    }
+
+    /// The stored record named `id`: a sample or a copy.
+    fn stored(&self, id: &str) -> Option<&SampleRecord> {
+        match self.copy_index.get(id) {
+            Some(&at) => self.copies.get(at),
+            None => self
+                .index
+                .get(id)
+                .and_then(|&index| self.records.get(index as usize)),
+        }
     }
 
     /// Checks `incoming` against the pool and itself; returns the records to write
-    /// (with the store's content hash) and how many were skipped as already present.
+    /// (with the store's content hash, and `same_as` resolved to a sample id) and how
+    /// many were skipped as already present. A plain record whose id is already stored
+    /// as a copy with the same content counts as present.
     pub fn plan_add(&self, incoming: Vec<SampleRecord>) -> Result<(Vec<SampleRecord>, u64)> {
         let mut fresh: Vec<SampleRecord> = Vec::new();
         let mut fresh_index: HashMap<String, usize> = HashMap::new();
@@ -66,21 +113,36 @@ impl Samples {
                 ));
             }
             record.content_hash = content_hash(&record.text);
-            let existing = match self.index.get(&record.id) {
-                Some(&index) => Some(&self.records[index as usize]),
+            if let Some(target) = record.same_as.take().filter(|target| !target.is_empty()) {
+                record.same_as =
+                    Some(self.resolve_target(&target, &record.id, row, &fresh, &fresh_index)?);
+            }
+            let existing = match self.stored(&record.id) {
+                Some(existing) => Some(existing),
                 None => fresh_index.get(&record.id).map(|&at| &fresh[at]),
             };
             match existing {
                 Some(existing) if *existing == record => skipped += 1,
-                Some(_) => {
+                Some(existing)
+                    if existing.same_as.is_some()
+                        && record.same_as.is_none()
+                        && same_content(existing, &record) =>
+                {
+                    skipped += 1
+                }
+                Some(existing) => {
+                    let stored = match &existing.same_as {
+                        Some(target) => format!("as a copy of sample {target:?} "),
+                        None => String::new(),
+                    };
                     return Err(Error::invalid(
                         "id",
                         Some(row),
                         format!(
-                            "sample {:?} already exists with different content",
+                            "sample {:?} already exists {stored}with different content",
                             record.id
                         ),
-                    ))
+                    ));
                 }
                 None => {
                     fresh_index.insert(record.id.clone(), fresh.len());
@@ -89,6 +151,41 @@ impl Samples {
             }
         }
         Ok((fresh, skipped))
+    }
+
+    /// The sample id a copy's `same_as` names: a sample of the pool or of this batch,
+    /// reached directly or through another copy.
+    fn resolve_target(
+        &self,
+        target: &str,
+        id: &str,
+        row: usize,
+        fresh: &[SampleRecord],
+        fresh_index: &HashMap<String, usize>,
+    ) -> Result<String> {
+        let resolved = match self.index.get(target) {
+            Some(&index) => self
+                .records
+                .get(index as usize)
+                .map(|record| record.id.clone()),
+            None => fresh_index.get(target).map(|&at| {
+                let record = &fresh[at];
+                record.same_as.clone().unwrap_or_else(|| record.id.clone())
+            }),
+        };
+        match resolved {
+            Some(sample) if sample == id => Err(Error::invalid(
+                "same_as",
+                Some(row),
+                format!("sample {id:?} cannot be a copy of itself"),
+            )),
+            Some(sample) => Ok(sample),
+            None => Err(Error::invalid(
+                "same_as",
+                Some(row),
+                format!("sample {target:?} (of which {id:?} is a copy) is not in the pool"),
+            )),
+        }
     }
 }
 

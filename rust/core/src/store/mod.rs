@@ -73,6 +73,11 @@ pub struct SampleRecord {
     pub metadata: BTreeMap<String, serde_json::Value>,
     /// Hex hash of the normalised text (whitespace collapsed, lower-cased).
     pub content_hash: String,
+    /// Set when this record is another source's copy of sample `same_as` (the same
+    /// question): the record is kept as that sample's second provenance and its id
+    /// names that sample. Absent in pools written before copies existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_as: Option<String>,
 }
 
 /// A model of the pool.
@@ -423,6 +428,11 @@ impl Pool {
         &self.state.samples.records
     }
 
+    /// Other sources' copies of samples (records with `same_as`), in commit order.
+    pub fn sample_copies(&self) -> &[SampleRecord] {
+        &self.state.samples.copies
+    }
+
     pub fn models(&self) -> &[ModelRecord] {
         &self.state.models.records
     }
@@ -436,6 +446,7 @@ impl Pool {
         &self.state.metrics
     }
 
+    /// Resolves a sample id, or the id of a copy to the sample it copies.
     pub fn sample_index(&self, id: &str) -> Option<u32> {
         self.state.samples.index.get(id).copied()
     }

@@ -127,6 +127,7 @@ impl State {
         let mut delta = Delta::default();
         let mut models: Option<Models> = None;
         let mut new_ids: HashSet<String> = HashSet::new();
+        let mut new_samples = 0usize;
         for entry in &manifest.segments {
             let path = pool.join(&entry.name);
             if is_record(entry.kind) {
@@ -146,6 +147,23 @@ impl State {
                                 &path,
                                 format!("sample {:?} stored twice", record.id),
                             ));
+                        }
+                        match &record.same_as {
+                            // A copy must follow the sample it copies.
+                            Some(target)
+                                if !self.samples.index.contains_key(target)
+                                    && !new_ids.contains(target) =>
+                            {
+                                return Err(corrupt(
+                                    &path,
+                                    format!(
+                                        "sample {:?} copies unknown sample {target:?}",
+                                        record.id
+                                    ),
+                                ));
+                            }
+                            Some(_) => {}
+                            None => new_samples += 1,
                         }
                         delta.samples.push(record);
                     }
@@ -176,7 +194,7 @@ impl State {
             delta.segments.push(loaded);
         }
         let counts = Counts {
-            samples: (self.samples.records.len() + delta.samples.len()) as u32,
+            samples: (self.samples.records.len() + new_samples) as u32,
             models: models.as_ref().unwrap_or(&self.models).records.len() as u32,
             provenances: self.provenances.len() + delta.provenances.len(),
         };

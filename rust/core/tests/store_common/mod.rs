@@ -18,6 +18,7 @@ pub fn sample(id: &str, text: &str) -> SampleRecord {
         references: vec!["answer".into()],
         metadata: BTreeMap::from([("subject".to_string(), serde_json::json!("algebra"))]),
         content_hash: String::new(),
+        same_as: None,
     }
 }
 
