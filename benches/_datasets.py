@@ -72,6 +72,7 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec("benchmarks-100x10k-90", 100, 10_000, missing=0.9, structure="benchmarks"),
         DatasetSpec("difficulty-100x10k-90", 100, 10_000, missing=0.9, structure="difficulty"),
         # The scale target: 50M measurements, far beyond the pairwise peers.
+        DatasetSpec("sparse-500x1M-95", 500, 1_000_000, missing=0.95),
         DatasetSpec("sparse-1000x1M-95", 1000, 1_000_000, missing=0.95),
         DatasetSpec("benchmarks-1000x1M-95", 1000, 1_000_000, missing=0.95, structure="benchmarks"),
     )
