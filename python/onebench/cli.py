@@ -34,23 +34,17 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from .importers import import_long_format
-    from .pool import Pool
+    from ._identity_cli import run_import
 
-    pool = Pool.open_or_create(_pool_path(args.pool))
-    report = import_long_format(pool, args.files, source=args.source)
-    payload = {
-        "files": report.files,
-        "samples_added": report.samples_added,
-        "models_added": report.models_added,
-        "measurements_added": report.measurements_added,
-        "version": report.version,
-    }
-    text = (
-        f"imported {len(report.files)} file(s): {report.samples_added} samples, "
-        f"{report.models_added} models, {report.measurements_added} measurements "
-        f"(pool version {report.version})"
-    )
+    payload, text = run_import(args, _pool_path(args.pool))
+    _emit(args, payload, text)
+    return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from ._identity_cli import run_models
+
+    payload, text = run_models(args, _pool_path(args.pool))
     _emit(args, payload, text)
     return 0
 
@@ -134,12 +128,17 @@ def _parser() -> argparse.ArgumentParser:
         handler=_cmd_init
     )
 
+    from ._identity_cli import add_import_arguments, add_models_commands
+
     importer = commands.add_parser(
-        "import", parents=[common], help="import samples/measurements files (Parquet, CSV, JSONL)"
+        "import",
+        parents=[common],
+        help="import result files (lm-eval, HELM, AlpacaEval, arena, inspect, long format, ...)",
     )
-    importer.add_argument("files", nargs="+", help="files or folders in the long format")
-    importer.add_argument("--source", help="provenance source name (default: the file name)")
+    add_import_arguments(importer)
     importer.set_defaults(handler=_cmd_import)
+    add_models_commands(commands, common)
+    commands.choices["models"].set_defaults(handler=_cmd_models)
 
     commands.add_parser("stats", parents=[common], help="what the pool holds").set_defaults(
         handler=_cmd_stats

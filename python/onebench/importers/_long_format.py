@@ -1,154 +1,127 @@
-"""The long format of ``../shared/data``: ``samples.*`` and ``measurements.*`` files
-(Parquet, CSV or JSONL), or a folder holding them."""
+"""The long format of ``../shared/data``: ``samples.*`` and ``measurements.*`` tables
+(Parquet, CSV or JSON lines), or a folder holding them.
+
+A measurements table has ``sample_id`` and ``model`` / ``model_a`` / ``ranking``
+columns; any other table with ``sample_id`` is a samples table. A folder is one data
+set: its samples are committed together with its measurements.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..exceptions import InvalidInputError
-from ..pool import Pool
+from ._base import ImportOptions, Source, importer
+from ._files import file_error, head, read_table
 
-__all__ = ["ImportReport", "import_long_format", "read_table"]
+__all__ = ["LongFormat"]
 
 _SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
 _MEASUREMENT_COLUMNS = {"model", "model_a", "ranking"}
+_STEMS = ("samples", "measurements")
 
 
-@dataclass
-class ImportReport:
-    """What an import added, per file."""
+def _columns(path: Path) -> list[str]:
+    """Column names without reading the table (Parquet schema, CSV header, first JSON
+    line); empty when the file does not look like a table."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
 
-    files: list[str] = field(default_factory=list)
-    samples_added: int = 0
-    models_added: int = 0
-    measurements_added: int = 0
-    version: int = 0
-
-
-def read_table(path: str | os.PathLike[str]) -> pa.Table:
-    """Reads one Parquet, CSV or JSONL file; a malformed file is an error naming it."""
-    path = Path(path)
-    try:
-        if path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            return pq.read_table(path)
-        if path.suffix == ".csv":
-            import pyarrow.csv as pcsv
-
-            return pcsv.read_csv(path)
-        if path.suffix in (".jsonl", ".json"):
-            import pyarrow.json as pjson
-
-            return pjson.read_json(path)
-    except (pa.ArrowInvalid, OSError) as error:
-        raise InvalidInputError(f"{path}: cannot be read: {error}", field=str(path)) from error
-    raise InvalidInputError(
-        f"{path}: unknown file type; expected one of {', '.join(_SUFFIXES)}", field=str(path)
-    )
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowInvalid, OSError):
+            return []
+    text = head(path, 16384)
+    if path.suffix == ".csv":
+        return [name.strip().strip('"') for name in text.split("\n", 1)[0].split(",")]
+    first = text.lstrip()[:1]
+    return ["sample_id"] if first == "{" and '"sample_id"' in text.split("\n", 1)[0] else []
 
 
-def _expand(paths: list[str | os.PathLike[str]]) -> list[Path]:
-    """Files in import order: samples files before measurement files."""
-    files: list[Path] = []
-    for entry in map(Path, paths):
-        if entry.is_dir():
-            # A folder holds one data set: its samples and measurements tables (other
-            # files, such as stats.json or a README, are not part of the long format).
-            files.extend(
-                sorted(
-                    p
-                    for p in entry.iterdir()
-                    if p.suffix in _SUFFIXES and p.stem in ("samples", "measurements")
+@importer("long")
+class LongFormat:
+    description = "onebench long format: samples.* and measurements.* (Parquet, CSV, JSONL)"
+    generic = True
+
+    def detect(self, path: Path) -> bool:
+        if path.is_dir():
+            return any(
+                entry.suffix in _SUFFIXES and entry.stem in _STEMS for entry in path.iterdir()
+            )
+        return path.suffix in _SUFFIXES and "sample_id" in _columns(path)
+
+    def read(self, paths: list[Path], options: ImportOptions) -> list[Source]:
+        sources: list[Source] = []
+        loose: list[Path] = []
+        for path in paths:
+            if path.is_dir():
+                files = sorted(
+                    entry
+                    for entry in path.iterdir()
+                    if entry.suffix in _SUFFIXES and entry.stem in _STEMS
                 )
-            )
-        elif entry.exists():
-            files.append(entry)
-        else:
-            raise InvalidInputError(f"{entry}: no such file or folder", field=str(entry))
-    return sorted(files, key=lambda path: (0 if "sample" in path.name else 1, str(path)))
+                sources += _sources(files, options.source or path.name)
+            else:
+                loose.append(path)
+        if loose:
+            sources += _sources(loose, options.source)
+        return sources
 
 
-def import_long_format(
-    pool: Pool, paths: list[str | os.PathLike[str]], *, source: str | None = None
-) -> ImportReport:
-    """Imports samples and measurements files; models and samples that measurements name
-    but the pool lacks are registered from the rows. Every file is read and checked before
-    anything is written."""
-    tables = [(path, read_table(path)) for path in _expand(paths)]
-    report = ImportReport()
-    for path, table in tables:
-        report.files.append(str(path))
+def _sources(files: list[Path], name: str | None) -> list[Source]:
+    """One source per measurements table; the samples tables ride with the first."""
+    samples: list[pa.Table] = []
+    measurements: list[tuple[Path, pa.Table]] = []
+    for path in files:
+        table = read_table(path)
         if "sample_id" not in table.column_names:
-            raise InvalidInputError(f"{path}: no 'sample_id' column", field="sample_id")
+            raise file_error(path, "no 'sample_id' column")
         if _MEASUREMENT_COLUMNS & set(table.column_names):
-            added_samples, added_models, added = _import_measurements(pool, path, table, source)
-            report.samples_added += added_samples
-            report.models_added += added_models
-            report.measurements_added += added
+            measurements.append((path, table))
         else:
-            report.samples_added += pool.add_samples(table).added
-    report.version = pool.version
-    return report
-
-
-def _import_measurements(
-    pool: Pool, path: Path, table: pa.Table, source: str | None
-) -> tuple[int, int, int]:
-    known_samples = set(pool.sample_ids())
-    sample_ids = pc.unique(table.column("sample_id")).to_pylist()
-    missing = [
-        sample for sample in sample_ids if sample is not None and sample not in known_samples
-    ]
-    new_samples = None
-    if missing:
-        new_samples = {"sample_id": missing, "benchmark": _first_benchmark(table, missing)}
-    names: set[str] = set()
-    for column in ("model", "model_a", "model_b"):
-        if column in table.column_names:
-            names.update(value for value in pc.unique(table.column(column)).to_pylist() if value)
-    if "ranking" in table.column_names:
-        for ranking in table.column("ranking").to_pylist():
-            for entry in ranking or []:
-                names.update(entry if isinstance(entry, list) else [entry])
-    known_models = set(pool.model_ids())
-    new_models = sorted(name for name in names if name not in known_models)
-    judge = None
-    if "judge" in table.column_names:
-        judges = [value for value in pc.unique(table.column("judge")).to_pylist() if value]
-        judge = ",".join(sorted(judges)) or None
-    if "probability" not in table.column_names and "model_a" in table.column_names:
-        # In the long format `score` of a pairwise row is P(model_b preferred).
-        kinds = pc.cast(table.column("kind"), pa.string()) if "kind" in table.column_names else None
-        if kinds is not None and "score" in table.column_names:
-            is_pairwise = pc.equal(kinds, "pairwise")
-            probability = pc.if_else(
-                is_pairwise, pc.cast(table.column("score"), pa.float64()), None
+            samples.append(table)
+    sample_table = pa.concat_tables(samples, promote_options="permissive") if samples else None
+    if not measurements:
+        files_read = [str(path) for path in files]
+        empty = pa.table({"sample_id": pa.array([], pa.string())})
+        return [Source("long", name or _default_name(files[0]), files_read, empty, sample_table)]
+    sources = []
+    for index, (path, table) in enumerate(measurements):
+        sources.append(
+            Source(
+                format="long",
+                name=name or _default_name(path),
+                files=[str(path)],
+                measurements=_with_probability(table),
+                samples=sample_table if index == 0 else None,
+                judge=_judges(table),
             )
-            table = table.append_column("probability", probability)
-    # One commit: a bad row leaves neither measurements nor the samples and models
-    # registered for them behind.
-    report = pool.add_measurements(
-        table,
-        source=source or path.name,
-        judge=judge,
-        samples=new_samples,
-        models=new_models or None,
-    )
-    return report.samples_added, report.models_added, report.added
+        )
+    return sources
 
 
-def _first_benchmark(table: pa.Table, sample_ids: list[str]) -> list[str]:
-    if "benchmark" not in table.column_names:
-        return [sample_id.split("/", 1)[0] for sample_id in sample_ids]
-    ids = pc.cast(table.column("sample_id"), pa.string()).to_numpy(zero_copy_only=False)
-    benchmarks = pc.cast(table.column("benchmark"), pa.string()).to_numpy(zero_copy_only=False)
-    _, first = np.unique(ids, return_index=True)
-    lookup = {ids[index]: benchmarks[index] for index in first}
-    return [str(lookup.get(sample_id) or "") for sample_id in sample_ids]
+def _default_name(path: Path) -> str:
+    """The data set's name: its folder for ``samples.*`` / ``measurements.*``, else the
+    file's stem. Stable across re-imports, so that repeated rows are recognised."""
+    return path.parent.name if path.stem in _STEMS and path.parent.name else path.stem
+
+
+def _judges(table: pa.Table) -> str | None:
+    if "judge" not in table.column_names:
+        return None
+    judges = [value for value in pc.unique(table.column("judge")).to_pylist() if value]
+    return ",".join(sorted(str(judge) for judge in judges)) or None
+
+
+def _with_probability(table: pa.Table) -> pa.Table:
+    """In the long format ``score`` of a pairwise row is P(model_b preferred)."""
+    names = table.column_names
+    if "probability" in names or "model_a" not in names or "kind" not in names:
+        return table
+    if "score" not in names:
+        return table
+    is_pairwise = pc.equal(pc.cast(table.column("kind"), pa.string()), "pairwise")
+    probability = pc.if_else(is_pairwise, pc.cast(table.column("score"), pa.float64()), None)
+    return table.append_column("probability", probability)
