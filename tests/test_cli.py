@@ -50,6 +50,11 @@ def test_init_import_stats_rank_export(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 0 and "mean" in out and "good" in out
     code, out, _ = _run(capsys, "export", "--pool", pool, "--out", str(tmp_path / "x"), "--json")
     assert Path(json.loads(out)["measurements"]).exists()
+    code, out, _ = _run(
+        capsys, "export", "--pool", pool, "--out", str(tmp_path / "y"), "--model", "good", "--json"
+    )
+    exported = pd.read_parquet(json.loads(out)["measurements"])
+    assert code == 0 and list(exported["model"].astype(str)) == ["good"] * 3
 
 
 def test_pool_from_environment(tmp_path: Path, capsys, monkeypatch) -> None:

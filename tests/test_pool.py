@@ -273,3 +273,49 @@ def test_export_writes_parquet_that_imports_back(tmp_path: Path) -> None:
     import_long_format(copy, [paths["samples"], paths["measurements"]])
     assert copy.stats().measurements == pool.stats().measurements
     assert copy.rank(interval="none").models == pool.rank(interval="none").models
+
+
+def test_any_part_exports(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    pool = onebench.Pool.create(tmp_path / "p")
+    _toy(pool)
+    pool.add_measurements(
+        {"sample_id": ["q1"] * 3, "model": ["a", "b", "c"], "score": [1, 0, 1]}, kind="binary"
+    )
+    pool.add_measurements(
+        {"sample_id": ["q2"] * 3, "model": ["a", "b", "c"], "score": [0.5, 0.7, 0.1]},
+        kind="numeric",
+    )
+    pool.add_measurements(
+        {
+            "sample_id": ["q3", "q3"],
+            "model_a": ["a", "b"],
+            "model_b": ["b", "c"],
+            "winner": ["a", "b"],
+        },
+        kind="pairwise",
+    )
+    pool.add_measurements({"sample_id": ["q4"], "ranking": [[["a", "b"], ["c"]]]}, kind="ranking")
+    assert pool.measurements().num_rows == 9
+    only_c = pool.measurements(models=["c"])
+    # c's binary and numeric rows, the comparison it took part in, the ranking that names it.
+    assert only_c.num_rows == 4
+    assert set(only_c.column("kind").to_pylist()) == {"binary", "numeric", "pairwise", "ranking"}
+    by_alias = pool.measurements(models="A", kinds=["binary", "pairwise"])
+    assert sorted(by_alias.column("kind").to_pylist()) == ["binary", "pairwise"]
+    numeric = pool.measurements(["q1", "q2"], kinds="numeric")
+    assert numeric.column("sample_id").to_pylist() == ["q2"] * 3
+    paths = pool.export(tmp_path / "out", ["q3"], models=["a"])
+    assert pq.read_table(paths["samples"]).column("sample_id").to_pylist() == ["q3"]
+    assert pq.read_table(paths["models"]).column("model").to_pylist() == ["a"]
+    assert pq.read_table(paths["measurements"]).num_rows == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "measurements.parquet",
+        "models.parquet",
+        "samples.parquet",
+    ]
+    with pytest.raises(UnknownIdError, match="nobody"):
+        pool.measurements(models=["nobody"])
+    with pytest.raises(InvalidInputError, match="kinds"):
+        pool.measurements(kinds=["votes"])

@@ -39,8 +39,19 @@ def _null_dictionary(length: int, names: pa.Array) -> pa.Array:
     return _dictionary(np.zeros(length, np.int32), names, np.ones(length, bool))
 
 
-def measurement_table(core: Any) -> pa.Table:
-    """Every measurement of ``core`` (a ``PoolCore``) in commit order within each kind."""
+def measurement_table(
+    core: Any,
+    sample_mask: np.ndarray | None = None,
+    model_mask: np.ndarray | None = None,
+    kinds: frozenset[str] | None = None,
+) -> pa.Table:
+    """The measurements of ``core`` (a ``PoolCore``) in commit order within each kind.
+
+    Optional filters: ``sample_mask`` / ``model_mask`` (bool per sample / model index) keep
+    the rows on a selected sample that involve a selected model (a pairwise row or a ranking
+    involves every model it names); ``kinds`` keeps those kinds.
+    """
+    wanted = kinds if kinds is not None else frozenset(("binary", "numeric", "pairwise", "ranking"))
     sample_names = pa.array(core.sample_ids(), pa.string())
     model_names = pa.array(core.model_columns()[0], pa.string())
     provenances = [json.loads(text) for text in core.provenances()]
@@ -58,8 +69,16 @@ def measurement_table(core: Any) -> pa.Table:
     parts = []
 
     samples, models, values, provenance = core.cardinal_rows()
-    if len(samples):
+    if len(samples) and {"binary", "numeric"} & wanted:
         kinds = np.where(metrics[samples] == "binary", 0, 1)
+        keep = _keep(samples, sample_mask) & _keep(models, model_mask)
+        if wanted.isdisjoint({"binary"}):
+            keep &= kinds == 1
+        if wanted.isdisjoint({"numeric"}):
+            keep &= kinds == 0
+        samples, models, values, provenance, kinds = (
+            array[keep] for array in (samples, models, values, provenance, kinds)
+        )
         parts.append(
             _part(
                 samples,
@@ -74,7 +93,13 @@ def measurement_table(core: Any) -> pa.Table:
             )
         )
     samples, model_a, model_b, outcome, probability, provenance = core.pairwise_rows()
-    if len(samples):
+    if len(samples) and "pairwise" in wanted:
+        keep = _keep(samples, sample_mask) & (
+            _keep(model_a, model_mask) | _keep(model_b, model_mask)
+        )
+        samples, model_a, model_b, outcome, probability, provenance = (
+            array[keep] for array in (samples, model_a, model_b, outcome, probability, provenance)
+        )
         probability = probability.astype(np.float64)
         parts.append(
             _part(
@@ -92,10 +117,18 @@ def measurement_table(core: Any) -> pa.Table:
             )
         )
     samples, offsets, models, positions, provenance = core.ranking_rows()
-    if len(samples):
+    if len(samples) and "ranking" in wanted:
         names = np.asarray(model_names.to_pylist(), dtype=object)
+        keep = _keep(samples, sample_mask)
+        if model_mask is not None:
+            involved = np.add.reduceat(
+                model_mask[models].astype(np.int64), offsets[:-1].astype(np.intp)
+            )
+            keep &= involved > 0
         rankings = []
-        for index in range(len(samples)):
+        selected = np.flatnonzero(keep)
+        samples, provenance = samples[selected], provenance[selected]
+        for index in selected:
             entries = slice(int(offsets[index]), int(offsets[index + 1]))
             groups: list[list[str]] = []
             last = None
@@ -117,9 +150,14 @@ def measurement_table(core: Any) -> pa.Table:
                 ranking=pa.array(rankings, pa.list_(pa.list_(pa.string()))),
             )
         )
+    parts = [part for part in parts if part.num_rows]
     if not parts:
         return _SCHEMA.empty_table()
     return pa.concat_tables(parts)
+
+
+def _keep(indexes: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    return np.ones(len(indexes), dtype=bool) if mask is None else mask[indexes]
 
 
 def _part(

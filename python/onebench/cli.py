@@ -94,7 +94,21 @@ def _cmd_rank(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from .pool import Pool
 
-    paths = Pool.open(_pool_path(args.pool)).export(args.out)
+    pool = Pool.open(_pool_path(args.pool))
+    samples = None
+    if args.benchmark:
+        table = pool.samples()
+        wanted = set(args.benchmark)
+        samples = [
+            sample
+            for sample, benchmark in zip(
+                table.column("sample_id").to_pylist(),
+                table.column("benchmark").to_pylist(),
+                strict=True,
+            )
+            if benchmark in wanted
+        ]
+    paths = pool.export(args.out, samples, models=args.model, kinds=args.kind)
     payload = {name: str(path) for name, path in paths.items()}
     _emit(args, payload, "\n".join(f"wrote {path}" for path in payload.values()))
     return 0
@@ -159,6 +173,18 @@ def _parser() -> argparse.ArgumentParser:
 
     exporter = commands.add_parser("export", parents=[common], help="write Parquet files")
     exporter.add_argument("--out", required=True, help="output folder")
+    exporter.add_argument(
+        "--benchmark", action="append", help="only samples of this benchmark (repeatable)"
+    )
+    exporter.add_argument(
+        "--model", action="append", help="only measurements of this model (repeatable)"
+    )
+    exporter.add_argument(
+        "--kind",
+        action="append",
+        choices=["binary", "numeric", "pairwise", "ranking"],
+        help="only this kind of measurement (repeatable)",
+    )
     exporter.set_defaults(handler=_cmd_export)
 
     demo = commands.add_parser(

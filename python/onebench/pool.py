@@ -16,8 +16,8 @@ import pyarrow.compute as pc
 from . import _core
 from ._columns import as_table, optional_column, require_columns
 from ._export import measurement_table
-from ._measurements import batches_from_table
-from .exceptions import InvalidInputError
+from ._measurements import KINDS, batches_from_table
+from .exceptions import InvalidInputError, UnknownIdError
 
 if TYPE_CHECKING:
     from .ranking import Leaderboard
@@ -261,27 +261,79 @@ class Pool:
     def model_ids(self) -> list[str]:
         return self._inner.model_columns()[0]
 
-    def measurements(self) -> pa.Table:
-        """Every measurement in the long format, with provenance columns."""
-        return measurement_table(self._inner)
+    def measurements(
+        self, samples: Any = None, *, models: Any = None, kinds: Any = None
+    ) -> pa.Table:
+        """Measurements in the long format, with provenance columns.
 
-    def export(self, directory: str | os.PathLike[str]) -> dict[str, Path]:
+        ``samples`` (ids or a Benchmark), ``models`` (ids or aliases) and ``kinds`` (any of
+        'binary', 'numeric', 'pairwise', 'ranking') select a part; a pairwise row or a
+        ranking belongs to every model it names.
+        """
+        return measurement_table(self._inner, *self._selection(samples, models, kinds))
+
+    def export(
+        self,
+        directory: str | os.PathLike[str],
+        samples: Any = None,
+        *,
+        models: Any = None,
+        kinds: Any = None,
+    ) -> dict[str, Path]:
         """Writes ``samples.parquet``, ``models.parquet`` and ``measurements.parquet`` to
-        ``directory`` (readable by DuckDB, Polars, Spark); returns their paths."""
+        ``directory`` (readable by DuckDB, Polars, Spark); returns their paths. The filters
+        are those of :meth:`measurements`; the sample and model tables keep the selected
+        rows. Each file appears whole or not at all (written aside, then renamed)."""
         import pyarrow.parquet as pq
 
+        sample_mask, model_mask, kind_set = self._selection(samples, models, kinds)
+        sample_table, model_table = self.samples(), self.models()
+        if sample_mask is not None:
+            sample_table = sample_table.filter(pa.array(sample_mask))
+        if model_mask is not None:
+            model_table = model_table.filter(pa.array(model_mask))
+        tables = {
+            "samples": sample_table,
+            "models": model_table,
+            "measurements": measurement_table(self._inner, sample_mask, model_mask, kind_set),
+        }
         target = Path(directory)
         target.mkdir(parents=True, exist_ok=True)
         paths = {}
-        for name, table in (
-            ("samples", self.samples()),
-            ("models", self.models()),
-            ("measurements", self.measurements()),
-        ):
+        for name, table in tables.items():
             path = target / f"{name}.parquet"
-            pq.write_table(table, path)
+            partial = target / f".{name}.parquet.partial"
+            pq.write_table(table, partial)
+            os.replace(partial, path)
             paths[name] = path
         return paths
+
+    def _selection(
+        self, samples: Any, models: Any, kinds: Any
+    ) -> tuple[np.ndarray | None, np.ndarray | None, frozenset[str] | None]:
+        sample_mask = None
+        if samples is not None:
+            sample_mask = np.zeros(self.stats().samples, dtype=bool)
+            sample_mask[self.sample_indexes(samples)] = True
+        model_mask = None
+        if models is not None:
+            names = [models] if isinstance(models, str) else list(models)
+            model_mask = np.zeros(self.stats().models, dtype=bool)
+            for name in names:
+                index = self._inner.model_index(name)
+                if index is None:
+                    raise UnknownIdError(f"models: unknown model {name!r}", field="models", id=name)
+                model_mask[index] = True
+        kind_set = None
+        if kinds is not None:
+            kind_set = frozenset([kinds] if isinstance(kinds, str) else kinds)
+            unknown = sorted(kind_set - set(KINDS))
+            if unknown:
+                raise InvalidInputError(
+                    f"kinds: unknown kind {unknown[0]!r}; expected one of {', '.join(KINDS)}",
+                    field="kinds",
+                )
+        return sample_mask, model_mask, kind_set
 
     # -- ranking ---------------------------------------------------------------------------
 
