@@ -319,3 +319,16 @@ def test_any_part_exports(tmp_path: Path) -> None:
         pool.measurements(models=["nobody"])
     with pytest.raises(InvalidInputError, match="kinds"):
         pool.measurements(kinds=["votes"])
+
+
+def test_unknown_or_missing_kind_names_the_row(tmp_path: Path) -> None:
+    pool = onebench.Pool.create(tmp_path / "p")
+    _toy(pool)
+    rows = {"sample_id": ["q1", "q1", "q2"], "model": ["a", "b", "a"], "score": [1, 0, 1]}
+    with pytest.raises(InvalidInputError, match=r"kind, row 2: unknown kind 'vote'") as error:
+        pool.add_measurements({**rows, "kind": ["binary", "binary", "vote"]})
+    assert (error.value.field, error.value.row) == ("kind", 2)
+    categorical = pd.DataFrame({**rows, "kind": pd.Categorical(["binary", None, "binary"])})
+    with pytest.raises(InvalidInputError, match=r"kind, row 1"):
+        pool.add_measurements(categorical)
+    assert pool.stats().measurements == 0
