@@ -20,7 +20,15 @@ from pathlib import Path
 
 from .._identity import ModelMapping
 from ..pool import Pool
-from . import _long_format  # noqa: F401  (importing a module registers its importer)
+from . import (  # noqa: F401  (importing a module registers its importer)
+    _alpaca_eval,
+    _arena,
+    _helm,
+    _inspect_ai,
+    _lm_eval,
+    _long_format,
+    _open_llm_leaderboard,
+)
 from ._base import Importer, ImportOptions, Source, detect_format, get_importer, importer_names
 from ._commit import SourceReport, commit_source
 from ._files import read_table
