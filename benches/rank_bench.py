@@ -16,7 +16,6 @@ dataset. Figures go to stdout as a Markdown table for ``benches/README.md``.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import tempfile
@@ -38,22 +37,19 @@ LARGE = ("sparse-500x1M-95", "sparse-1000x1M-95", "benchmarks-1000x1M-95")
 PEER_TIMEOUT_S = 180.0
 
 
-def _pool_inputs(spec: str, folder: str, method: str, interval: str) -> tuple[str, str, str]:
-    """Writes the dataset into a pool under ``folder``; returns what the ranker needs."""
+def write_pool(spec: str, path: str) -> int:
+    """Writes the dataset into a new pool at ``path`` (run in its own process, so that the
+    measured processes start clean); returns the number of measurements."""
     data = build_dataset(spec)
-    pool = Pool.create(Path(folder) / "pool")
+    pool = Pool.create(path)
     pool.add_samples(data.samples_frame())
     pool.add_models(data.model_ids)
-    pool.add_measurements(data.measurements_frame(), source="bench")
-    del pool, data
-    gc.collect()
-    return str(Path(folder) / "pool"), method, interval
+    return pool.add_measurements(data.measurements_frame(), source="bench").added
 
 
-def _open_inputs(spec: str, folder: str, method: str, interval: str) -> tuple[Pool, str, str]:
-    """As :func:`_pool_inputs`, then opened, with the sample index built (by a mean ranking),
-    so that only the fit is measured."""
-    path, method, interval = _pool_inputs(spec, folder, method, interval)
+def _open_inputs(path: str, method: str, interval: str) -> tuple[Pool, str, str]:
+    """The pool opened, with its sample index built (by a mean ranking), so that only the
+    fit is measured."""
     pool = Pool.open(path)
     pool.rank(method="mean", interval="none")
     return pool, method, interval
@@ -145,16 +141,18 @@ def main(argv: list[str] | None = None) -> int:
         truth = build_dataset(spec).true_strength
         print(f"# {spec} ({DATASETS[spec].n_models} models)", file=sys.stderr)
         ours = {}
-        for method, interval, what, fn, make in (
-            ("plackett-luce", "none", "rank", onebench_fit, _open_inputs),
-            ("plackett-luce", "fisher", "rank + Fisher CI", onebench_fit, _open_inputs),
-            ("plackett-luce", "none", "open pool + rank", onebench_rank, _pool_inputs),
-            ("mean", "none", "open pool + rank", onebench_rank, _pool_inputs),
-        ):
-            with tempfile.TemporaryDirectory(prefix="onebench-bench-") as folder:
-                result = _run(fn, make, spec, folder, method, interval)
-            ours.setdefault((method, interval), result)
-            rows.append(_row(f"onebench {method}", spec, what, result, truth))
+        with tempfile.TemporaryDirectory(prefix="onebench-bench-") as folder:
+            path = str(Path(folder) / "pool")
+            measure(write_pool, None, spec, path)
+            for method, interval, what, fn, make in (
+                ("plackett-luce", "none", "rank", onebench_fit, _open_inputs),
+                ("plackett-luce", "fisher", "rank + Fisher CI", onebench_fit, _open_inputs),
+                ("plackett-luce", "none", "open pool + rank", onebench_rank, None),
+                ("mean", "none", "open pool + rank", onebench_rank, None),
+            ):
+                result = _run(fn, make, path, method, interval)
+                ours.setdefault((method, interval), result)
+                rows.append(_row(f"onebench {method}", spec, what, result, truth))
         for name, peer in _peers.PEERS.items():
             result = _run(peer, dataset_inputs, spec, timeout=PEER_TIMEOUT_S)
             rows.append(_row(name, spec, "fit from arrays", result, truth))
