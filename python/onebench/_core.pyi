@@ -50,6 +50,22 @@ class PoolCore:
         models: tuple[list[str], list[list[str]], list[str]] | None = None,
         same_as: list[str] | None = None,
     ) -> dict[str, int]: ...
+    def commit_many(
+        self,
+        batches: list[
+            tuple[
+                str,
+                list[tuple[_Ids, _Ids, npt.NDArray[np.float64], str]],
+                tuple[_Ids, _Ids, _Ids, npt.NDArray[np.uint8], npt.NDArray[np.float64] | None]
+                | None,
+                tuple[_Ids, npt.NDArray[np.uint64], _Ids, npt.NDArray[np.uint32]] | None,
+                tuple[list[str], list[str], list[str], list[str], list[list[str]], list[str]]
+                | None,
+                tuple[list[str], list[list[str]], list[str]] | None,
+                list[str] | None,
+            ]
+        ],
+    ) -> list[dict[str, int]]: ...
     def compact(self) -> int: ...
     def sample_index(self, id: str) -> int | None: ...
     def model_index(self, id: str) -> int | None: ...

@@ -146,7 +146,7 @@ def _list(pool: Pool) -> tuple[dict, str]:
 
 def _suggest(args: argparse.Namespace, pool_path: Any) -> tuple[dict, str]:
     from .importers import read_sources
-    from .importers._commit import _model_names
+    from .importers._planning import model_names
 
     pool_models: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
@@ -160,7 +160,7 @@ def _suggest(args: argparse.Namespace, pool_path: Any) -> tuple[dict, str]:
         counts = _measurement_counts(pool)
     incoming: set[str] = set()
     for source in read_sources(args.files, format=args.format) if args.files else []:
-        incoming |= _model_names(source.measurements)
+        incoming |= model_names(source.measurements)
     proposals = suggest(pool_models, incoming, counts)
     if args.write:
         mapping = ModelMapping()

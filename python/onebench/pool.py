@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from ._measurements import KINDS, batches_from_table
 from .exceptions import InvalidInputError, UnknownIdError
 
 if TYPE_CHECKING:
+    from .query import Benchmark, EmbedReport, IndexReport
     from .ranking import Leaderboard
 
 __all__ = ["CommitReport", "Pool", "PoolStats"]
@@ -182,26 +184,46 @@ class Pool:
         ``samples`` and ``models`` (as for :meth:`add_samples` / :meth:`add_models`) are
         registered in the same commit: if any row is bad, none of them is added either.
         """
-        table = as_table(data, "measurements")
-        cardinal, pairwise, rankings = batches_from_table(table, kind, higher_is_better)
-        provenance = {
-            "source": source,
-            "grader": grader,
-            "judge": judge,
-            "time": _timestamp(time),
-            "extra": extra or {},
-        }
-        sample_table = as_table(samples, "samples") if samples is not None else None
-        report = self._inner.add_measurements(
-            json.dumps(provenance),
-            cardinal,
-            pairwise,
-            rankings,
-            _sample_columns(sample_table) if sample_table is not None else None,
-            _model_columns(models) if models is not None else None,
-            _same_as(sample_table) if sample_table is not None else None,
+        arguments = _measurement_arguments(
+            data, kind, higher_is_better, source, grader, judge, time, extra, samples, models
         )
-        return CommitReport(**report)
+        return CommitReport(**self._inner.add_measurements(*arguments))
+
+    def add_measurement_batches(self, batches: Sequence[Mapping[str, Any]]) -> list[CommitReport]:
+        """Commits several batches, each with its own provenance, in one atomic commit.
+
+        Each batch is a mapping of the arguments of :meth:`add_measurements` (``data``,
+        ``kind``, ``source``, ..., ``samples``, ``models``). A batch sees the samples and
+        models of the batches before it. If any row of any batch is bad, nothing of any
+        batch is written; the error carries ``batch``, the bad batch's position.
+        """
+        arguments = []
+        for index, batch in enumerate(batches):
+            options = dict(batch)
+            try:
+                arguments.append(
+                    _measurement_arguments(
+                        options.pop("data"),
+                        options.pop("kind", None),
+                        options.pop("higher_is_better", True),
+                        options.pop("source", "python"),
+                        options.pop("grader", None),
+                        options.pop("judge", None),
+                        options.pop("time", None),
+                        options.pop("extra", None),
+                        options.pop("samples", None),
+                        options.pop("models", None),
+                    )
+                )
+            except InvalidInputError as error:
+                error.batch = index  # type: ignore[attr-defined]
+                raise
+            if options:
+                raise InvalidInputError(
+                    f"batches[{index}]: unknown argument(s) {', '.join(sorted(options))}",
+                    field=f"batches[{index}]",
+                )
+        return [CommitReport(**report) for report in self._inner.commit_many(arguments)]
 
     def compact(self) -> int:
         """Merges small segments; returns how many segments were removed."""
@@ -377,6 +399,111 @@ class Pool:
             tolerance=tolerance,
             max_iterations=max_iterations,
         )
+
+    # -- querying (onebench.query; torch loads only for semantic search) --------------------
+
+    def embed(
+        self,
+        encoder: Any = None,
+        *,
+        fields: Sequence[str] | str = ("text",),
+        batch_size: int = 64,
+        device: str | None = None,
+        progress: bool = True,
+    ) -> list[EmbedReport]:
+        """Embeds the samples that have no embedding yet (``fields``: ``text``,
+        ``references``, ``image``) with ``encoder`` (default all-MiniLM-L6-v2; any
+        sentence-transformers name or path, or ``clip:<checkpoint>``), on the GPU when
+        present, and stores them in the pool as float16."""
+        from .query import embed_pool
+
+        return embed_pool(
+            self, encoder, fields=fields, batch_size=batch_size, device=device, progress=progress
+        )
+
+    def build_index(
+        self, encoder: str | None = None, *, fields: Sequence[str] | str = ("text",)
+    ) -> list[IndexReport]:
+        """Builds the approximate (usearch HNSW) index over the stored embeddings."""
+        from .query import EmbeddingSet, build_ann
+        from .query._encoders import normalise_encoder_name
+
+        name = normalise_encoder_name(encoder)
+        names = [fields] if isinstance(fields, str) else list(fields)
+        return [build_ann(EmbeddingSet(self.path, name, field)) for field in names]
+
+    def query(self, text: str | None = None, **options: Any) -> Benchmark:
+        """The samples that test what ``text`` describes, as a :class:`Benchmark`.
+
+        Options: ``image`` (query by an example image instead), ``top_k`` (default 100
+        when no ``threshold``), ``threshold`` (a cosine similarity, or ``"default"``),
+        ``where`` (metadata filters, e.g. ``{"category": "law"}`` or ``["year>=2020"]``),
+        ``on`` (``text``, ``references``, ``image``; default: every embedded field),
+        ``method`` (``semantic`` or ``lexical``), ``encoder``, ``index`` (``auto``,
+        ``exact``, ``ann``), ``device``.
+        """
+        from .query import query_pool
+
+        return query_pool(self, text, **options)
+
+    def save_benchmark(
+        self, benchmark: Benchmark, name: str | None = None, *, overwrite: bool = False
+    ) -> Benchmark:
+        """Saves ``benchmark`` in the pool (``benchmarks/<name>.json``)."""
+        from .query import save_benchmark
+
+        return save_benchmark(self, benchmark, name, overwrite=overwrite)
+
+    def benchmark(self, name: str) -> Benchmark:
+        """The saved benchmark called ``name``."""
+        from .query import load_benchmark
+
+        return load_benchmark(self, name)
+
+    def benchmarks(self) -> list[str]:
+        """Names of the saved benchmarks."""
+        from .query import list_benchmarks
+
+        return list_benchmarks(self)
+
+    def delete_benchmark(self, name: str) -> None:
+        from .query import delete_benchmark
+
+        delete_benchmark(self, name)
+
+
+def _measurement_arguments(
+    data: Any,
+    kind: str | None,
+    higher_is_better: bool,
+    source: str,
+    grader: str | None,
+    judge: str | None,
+    time: datetime | str | None,
+    extra: dict[str, Any] | None,
+    samples: Any,
+    models: Any,
+) -> tuple[Any, ...]:
+    """The ``PoolCore.add_measurements`` arguments of one batch."""
+    table = as_table(data, "measurements")
+    cardinal, pairwise, rankings = batches_from_table(table, kind, higher_is_better)
+    provenance = {
+        "source": source,
+        "grader": grader,
+        "judge": judge,
+        "time": _timestamp(time),
+        "extra": extra or {},
+    }
+    sample_table = as_table(samples, "samples") if samples is not None else None
+    return (
+        json.dumps(provenance),
+        cardinal,
+        pairwise,
+        rankings,
+        _sample_columns(sample_table) if sample_table is not None else None,
+        _model_columns(models) if models is not None else None,
+        _same_as(sample_table) if sample_table is not None else None,
+    )
 
 
 def _timestamp(time: datetime | str | None) -> str:

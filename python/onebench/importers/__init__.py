@@ -30,7 +30,8 @@ from . import (  # noqa: F401  (importing a module registers its importer)
     _open_llm_leaderboard,
 )
 from ._base import Importer, ImportOptions, Source, detect_format, get_importer, importer_names
-from ._commit import SourceReport, commit_source
+from ._commit import SourceReport
+from ._commit import commit_sources as plan_and_commit
 from ._files import read_table
 
 __all__ = [
@@ -97,10 +98,10 @@ def import_sources(
 ) -> ImportReport:
     """Imports result files into ``pool``.
 
-    Every file is read and checked before anything is written, so a malformed or
-    truncated file (the error names file and line) commits nothing. Each source is then
-    one atomic commit. Importing the same files again adds nothing; a newer file adds
-    only its new rows. ``mapping`` holds confirmed model identities.
+    Every file is read and checked before anything is written, and all sources are
+    committed together: a malformed or truncated file (the error names file and line)
+    commits nothing. Importing the same files again adds nothing; a newer file adds only
+    its new rows. ``mapping`` holds confirmed model identities.
     """
     sources = read_sources(paths, format=format, options=options)
     return commit_sources(pool, sources, mapping)
@@ -109,10 +110,10 @@ def import_sources(
 def commit_sources(
     pool: Pool, sources: list[Source], mapping: ModelMapping | None = None
 ) -> ImportReport:
-    """Commits sources read by :func:`read_sources`, one atomic commit each."""
+    """Commits sources read by :func:`read_sources` in one atomic commit (each with its
+    own provenance): all of them, or none if any row is bad."""
     report = ImportReport(version=pool.version)
-    for source in sources:
-        result = commit_source(pool, source, mapping)
+    for result in plan_and_commit(pool, sources, mapping):
         report.sources.append(result)
         report.files += [name for name in result.files if name not in report.files]
         report.samples_added += result.samples_added

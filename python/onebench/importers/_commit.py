@@ -1,18 +1,20 @@
-"""Committing what an importer read: one identity for models and samples, and only the
-measurements the pool does not hold yet.
+"""Committing what importers read: one identity for models and samples, only the
+measurements the pool does not hold yet, and one atomic commit for a whole import.
 
-For each :class:`Source`, in one atomic commit:
+Every source is planned against the pool as the sources before it in the same import
+will leave it, then all are committed together (each batch with its own provenance):
+a bad row in the last file leaves nothing of the first behind.
 
 - **models**: a name the pool knows (as a model or an alias) is that model; a name a
   confirmed mapping gives is registered as an alias of its model; any other name is a
   new model. New names that look like known ones are reported, never merged.
-- **samples**: a new sample whose normalised text hashes like exactly one pool sample
+- **samples**: a new sample whose normalised text hashes like exactly one known sample
   (and whose measurements are of a compatible kind) is stored as a copy of it
   (``same_as``): both provenances are kept and both sources' measurements count on it.
-- **measurements**: rows the pool already holds from the same source are skipped
-  (a multiset difference on sample, model(s) and, for pairwise and ranking rows, the
+- **measurements**: rows the pool already holds from the same source are skipped (a
+  multiset difference on sample, model(s) and, for pairwise and ranking rows, the
   outcome), so importing the same files twice changes nothing and a newer file adds only
-  its new rows. A cardinal cell measured again with a different value keeps the old one
+  its new rows. A cardinal cell measured again with another value keeps the old value
   and is counted as changed.
 """
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,13 +32,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .. import _core
-from .._identity import ModelMapping, date_suffix, name_key
+from .._identity import ModelMapping
 from ..exceptions import InvalidInputError
-from ..pool import Pool
+from ..pool import CommitReport, Pool
 from ._base import Source
 from ._files import file_error
+from ._planning import lookalikes, measurement_keys, model_names
 
-__all__ = ["FILE", "LINE", "SourceReport", "commit_source"]
+__all__ = ["FILE", "LINE", "SourceReport", "commit_sources"]
 
 log = logging.getLogger("onebench")
 
@@ -44,8 +48,7 @@ log = logging.getLogger("onebench")
 FILE = "_file"
 LINE = "_line"
 
-_WINNERS = {"a": "a", "b": "b", "tie": "tie", "model_a": "a", "model_b": "b"}
-_WINNERS["tie (bothbad)"] = "tie"
+_METRIC_OF_KIND = {"binary": "binary", "pairwise": "pairwise", "ranking": "ranking"}
 
 
 @dataclass
@@ -65,139 +68,330 @@ class SourceReport:
     version: int = 0
 
 
-def commit_source(pool: Pool, source: Source, mapping: ModelMapping | None = None) -> SourceReport:
-    report = SourceReport(source.format, source.name, list(source.files))
-    table = source.measurements
-    canonical_model, models, report.lookalikes = _models(pool, source, mapping)
-    samples, canonical_sample, report.samples_merged = _samples(pool, source)
-    table = _coerce_kinds(table, canonical_sample, pool, source.higher_is_better)
-    keep, report.measurements_present, report.measurements_changed = _new_rows(
-        pool, source.name, table, canonical_sample, canonical_model
-    )
-    kept = table.filter(pa.array(keep)) if not keep.all() else table
-    if kept.num_rows == 0:
-        kept = pa.table(
-            {
-                "sample_id": pa.array([], pa.string()),
-                "model": pa.array([], pa.string()),
-                "score": pa.array([], pa.float64()),
+@dataclass
+class _Planned:
+    report: SourceReport
+    batch: dict[str, Any]
+    kept_rows: np.ndarray
+    table: pa.Table
+
+
+class _Planner:
+    """The pool as the sources planned so far will leave it."""
+
+    def __init__(self, pool: Pool, mapping: ModelMapping | None) -> None:
+        self.pool = pool
+        self.mapping = mapping
+        models = pool.models()
+        self.resolve: dict[str, str] = {}
+        for model, aliases in zip(
+            models.column("model").to_pylist(), models.column("aliases").to_pylist(), strict=True
+        ):
+            self.resolve[model] = model
+            self.resolve.update(dict.fromkeys(aliases or [], model))
+        samples = pool.samples()
+        ids = samples.column("sample_id").to_pylist()
+        self.canonical: dict[str, str] = {sample: sample for sample in ids}
+        copies = pool.sample_copies()
+        self.canonical.update(
+            zip(
+                copies.column("sample_id").to_pylist(),
+                copies.column("same_as").to_pylist(),
+                strict=True,
+            )
+        )
+        self.metric: dict[str, str | None] = dict(
+            zip(ids, samples.column("metric").to_pylist(), strict=True)
+        )
+        self.by_hash: dict[str, list[str]] = {}
+        for sample, text, digest in zip(
+            ids,
+            samples.column("text").to_pylist(),
+            samples.column("content_hash").to_pylist(),
+            strict=True,
+        ):
+            if text and text.strip():
+                self.by_hash.setdefault(digest, []).append(sample)
+        self._held: dict[str, Counter] = {}
+        self._values: dict[str, dict[str, float]] = {}
+        self._existing: pa.Table | None = None
+
+    # -- models ---------------------------------------------------------------------------
+
+    def models(self, source: Source) -> tuple[dict[str, str], dict | None, list]:
+        """Each incoming name's model, the models to register, and look-alikes."""
+        canonical: dict[str, str] = {}
+        register: dict[str, list[str]] = {}
+        new: list[str] = []
+        for name in sorted(model_names(source.measurements)):
+            mapped = self.mapping.canonical(name) if self.mapping is not None else None
+            known = self.resolve.get(name)
+            if known is not None:
+                if mapped is not None and self.resolve.get(mapped, mapped) != known:
+                    raise InvalidInputError(
+                        f"models: the mapping makes {name!r} an alias of {mapped!r}, but the "
+                        f"pool already holds it as model {known!r}",
+                        field="models",
+                    )
+                canonical[name] = known
+                continue
+            target = self.resolve.get(mapped, mapped) if mapped is not None else name
+            canonical[name] = target
+            aliases = register.setdefault(target, [])
+            if name != target:
+                aliases.append(name)
+            elif mapped is None:
+                new.append(name)
+        found = lookalikes(new, self.resolve)
+        for model, aliases in register.items():
+            self.resolve[model] = model
+            self.resolve.update(dict.fromkeys(aliases, model))
+        metadata = _model_metadata(source.models, canonical)
+        if not register and not metadata:
+            return canonical, None, found
+        rows = sorted(set(register) | set(metadata))
+        columns = {
+            "model": rows,
+            "aliases": [register.get(model, []) for model in rows],
+            "metadata": [json.dumps(metadata[m]) if m in metadata else None for m in rows],
+        }
+        return canonical, columns, found
+
+    # -- samples --------------------------------------------------------------------------
+
+    def samples(self, source: Source) -> tuple[pa.Table | None, int]:
+        """The samples to register (new ones, copies of known ones, bare ones for ids only
+        the measurements name) and how many are copies; updates ``canonical``."""
+        table = source.measurements
+        ids = [value for value in pc.unique(table.column("sample_id")).to_pylist() if value]
+        rows: list[dict[str, Any]] = source.samples.to_pylist() if source.samples else []
+        given = {row["sample_id"] for row in rows}
+        missing = [s for s in ids if s not in given and s not in self.canonical]
+        if missing:
+            benchmarks = _benchmarks(table)
+            rows += [
+                {"sample_id": s, "benchmark": benchmarks.get(s) or s.split("/", 1)[0]}
+                for s in missing
+            ]
+        incoming = _incoming_metrics(table, source.higher_is_better)
+        merged = self._merge_by_content(rows, incoming)
+        for row in rows:
+            sample = row["sample_id"]
+            if sample in self.canonical:
+                continue
+            target = row.get("same_as") or sample
+            self.canonical[sample] = target
+            if target == sample:
+                self.metric.setdefault(sample, None)
+                text = _text(row)
+                if text:
+                    digest = _core.PoolCore.content_hashes([text])[0]
+                    self.by_hash.setdefault(digest, []).append(sample)
+        return (pa.Table.from_pylist(rows) if rows else None), merged
+
+    def _merge_by_content(self, rows: list[dict], incoming: dict[str, set[str]]) -> int:
+        """Marks new rows that are the same question as one known sample (``same_as``)."""
+        fresh = [row for row in rows if row["sample_id"] not in self.canonical and _text(row)]
+        if not fresh:
+            return 0
+        hashes = _core.PoolCore.content_hashes([_text(row) for row in fresh])
+        counts = Counter(hashes)
+        merged = 0
+        for row, digest in zip(fresh, hashes, strict=True):
+            matches = self.by_hash.get(digest, [])
+            # Only an unambiguous match: one known sample, one incoming sample.
+            if len(matches) != 1 or counts[digest] != 1:
+                continue
+            existing = self.metric.get(matches[0])
+            wanted = incoming.get(row["sample_id"], set())
+            if existing is not None and not wanted <= _compatible(existing):
+                continue
+            row["same_as"] = matches[0]
+            merged += 1
+        return merged
+
+    # -- measurements ---------------------------------------------------------------------
+
+    def coerce_kinds(self, table: pa.Table, higher_is_better: bool) -> pa.Table:
+        """Binary rows on a numeric sample become numeric 0/1 scores, and numeric 0/1
+        rows on a binary sample become binary, so that one question measured by two
+        harnesses that name its metric differently stays one sample."""
+        if "kind" not in table.column_names or "score" not in table.column_names:
+            return table
+        ids = _strings(table, "sample_id")
+        kinds = _strings(table, "kind")
+        scores = pc.cast(table.column("score"), pa.float64()).to_numpy(zero_copy_only=False)
+        targets = np.array([self.metric.get(self.canonical.get(s, s)) for s in ids], dtype=object)
+        to_numeric = (kinds == "binary") & (targets == "numeric_higher") & higher_is_better
+        to_binary = (kinds == "numeric") & (targets == "binary") & np.isin(scores, (0.0, 1.0))
+        if not to_numeric.any() and not to_binary.any():
+            return table
+        kinds = np.where(to_numeric, "numeric", np.where(to_binary, "binary", kinds))
+        index = table.column_names.index("kind")
+        return table.set_column(index, "kind", pa.array(kinds.tolist(), pa.string()))
+
+    def claim_metrics(self, table: pa.Table, higher_is_better: bool) -> None:
+        numeric = "numeric_higher" if higher_is_better else "numeric_lower"
+        for sample, kind in zip(_strings(table, "sample_id"), _strings(table, "kind"), strict=True):
+            target = self.canonical.get(sample, sample)
+            if self.metric.get(target) is None:
+                self.metric[target] = _METRIC_OF_KIND.get(kind, numeric)
+
+    def _held_keys(self, name: str) -> tuple[Counter, dict[str, float]]:
+        if name not in self._held:
+            if self._existing is None:
+                self._existing = self.pool.measurements()
+            existing = self._existing
+            if existing.num_rows:
+                sources = pc.cast(existing.column("source"), pa.string())
+                existing = existing.filter(pc.fill_null(pc.equal(sources, name), False))
+            keys, cardinal, scores = measurement_keys(existing, {}, {})
+            self._held[name] = Counter(keys)
+            self._values[name] = {
+                key: score
+                for key, is_cardinal, score in zip(keys, cardinal, scores, strict=True)
+                if is_cardinal
             }
+        return self._held[name], self._values[name]
+
+    def new_rows(
+        self, name: str, table: pa.Table, canonical_model: dict[str, str]
+    ) -> tuple[np.ndarray, int, int]:
+        """Which rows the pool (and the sources planned before) do not hold from source
+        ``name`` yet, counting repeats; how many they hold; how many cardinal cells they
+        hold with another value."""
+        keep = np.ones(table.num_rows, dtype=bool)
+        if table.num_rows == 0:
+            return keep, 0, 0
+        held, values = self._held_keys(name)
+        keys, cardinal, scores = measurement_keys(table, self.canonical, canonical_model)
+        changed = 0
+        for row, key in enumerate(keys):
+            if held[key] > 0:
+                held[key] -= 1
+                keep[row] = False
+                # The pool stores scores as 32-bit floats.
+                if cardinal[row] and np.float32(scores[row]) != np.float32(values[key]):
+                    changed += 1
+        # What this source adds is held from now on (for a later source of this import).
+        for row in np.flatnonzero(keep):
+            held[keys[row]] += 1
+            if cardinal[row]:
+                values.setdefault(keys[row], float(scores[row]))
+        if changed:
+            log.warning(
+                "%s: %d cell(s) are already measured with another value; the pool keeps its value",
+                name,
+                changed,
+            )
+        return keep, int((~keep).sum()), changed
+
+    def plan(self, source: Source) -> _Planned:
+        report = SourceReport(source.format, source.name, list(source.files))
+        canonical_model, models, report.lookalikes = self.models(source)
+        samples, report.samples_merged = self.samples(source)
+        table = self.coerce_kinds(source.measurements, source.higher_is_better)
+        keep, report.measurements_present, report.measurements_changed = self.new_rows(
+            source.name, table, canonical_model
         )
-        kind: str | None = "binary"
-    else:
-        kind = None
+        kept = table.filter(pa.array(keep)) if not keep.all() else table
+        self.claim_metrics(kept, source.higher_is_better)
+        kind: str | None = None
+        if kept.num_rows == 0:
+            kind = "binary"
+            kept = pa.table(
+                {
+                    "sample_id": pa.array([], pa.string()),
+                    "model": pa.array([], pa.string()),
+                    "score": pa.array([], pa.float64()),
+                }
+            )
+        batch = {
+            "data": kept,
+            "kind": kind,
+            "higher_is_better": source.higher_is_better,
+            "source": source.name,
+            "grader": source.grader,
+            "judge": source.judge,
+            "time": source.time,
+            "extra": source.extra,
+            "samples": samples,
+            "models": models,
+        }
+        return _Planned(report, batch, np.flatnonzero(keep), kept)
+
+
+def commit_sources(
+    pool: Pool, sources: list[Source], mapping: ModelMapping | None = None
+) -> list[SourceReport]:
+    """Plans every source, then commits them all at once (or none)."""
+    planner = _Planner(pool, mapping)
+    planned = [planner.plan(source) for source in sources]
     try:
-        result = pool.add_measurements(
-            kept,
-            kind=kind,
-            higher_is_better=source.higher_is_better,
-            source=source.name,
-            grader=source.grader,
-            judge=source.judge,
-            time=source.time,
-            extra=source.extra,
-            samples=samples,
-            models=models,
-        )
+        results: list[CommitReport] = pool.add_measurement_batches([p.batch for p in planned])
     except InvalidInputError as error:
-        raise _located(error, kept, np.flatnonzero(keep), source) from None
-    report.samples_added = result.samples_added - report.samples_merged
-    report.models_added = result.models_added
-    report.measurements_added = result.added
-    report.version = result.version
-    for new, known in report.lookalikes:
-        log.info(
-            "model %r looks like %r; they stay two models unless you confirm "
-            "(onebench models suggest / alias, or import --models MAPPING)",
-            new,
-            known,
-        )
-    return report
+        index = getattr(error, "batch", None)
+        if index is None or not 0 <= index < len(planned):
+            raise
+        item = planned[index]
+        raise _located(error, item.table, item.kept_rows, sources[index]) from None
+    for item, result in zip(planned, results, strict=True):
+        report = item.report
+        report.samples_added = result.samples_added - report.samples_merged
+        report.models_added = result.models_added
+        report.measurements_added = result.added
+        report.version = result.version
+        for new, known in report.lookalikes:
+            log.info("model %r looks like %r; kept apart until you confirm", new, known)
+    return [item.report for item in planned]
+
+
+_STORE_FIELD = re.compile(r"^(cardinal\[(?P<part>\d+)\]|pairwise|rankings)\.(?P<column>\w+)$")
+_COLUMNS = {"values": "score", "samples": "sample_id", "models": "model", "outcome": "winner"}
 
 
 def _located(
     error: InvalidInputError, table: pa.Table, rows: np.ndarray, source: Source
 ) -> InvalidInputError:
-    """The store's error on row ``r`` of the rows kept, re-labelled with the file and
-    line (or the row of the file) that row came from."""
-    if error.row is None or error.row >= len(rows):
+    """The error on a row of the rows kept, re-labelled with the file and line (or the
+    row of the source's table) that row came from. The store numbers rows within one
+    part of a batch (``cardinal[1].values, row 0``: the first numeric row)."""
+    if error.row is None:
         return error
-    row = int(rows[error.row])
-    message = str(error).replace(f"row {error.row}", f"row {row}", 1)
+    row, field, message = error.row, error.field or "", str(error)
+    match = _STORE_FIELD.match(field)
+    if match is not None:
+        kinds = _strings(table, "kind")
+        if match["part"] is not None:
+            present = [kind for kind in ("binary", "numeric") if (kinds == kind).any()]
+            part = int(match["part"])
+            group = kinds == present[part] if part < len(present) else None
+        else:
+            group = kinds == ("pairwise" if field.startswith("pairwise") else "ranking")
+        if group is None or error.row >= int(group.sum()):
+            return error
+        row = int(np.flatnonzero(group)[error.row])
+        field = _COLUMNS.get(match["column"], match["column"])
+        message = message.split(": ", 1)[1] if ": " in message else message
+        message = f"{field}, row {row}: {message}"
+    if row >= len(rows):
+        return error
+    original = int(rows[row])
+    message = message.replace(f"row {row}", f"row {original}", 1)
     if LINE in table.column_names and FILE in table.column_names:
-        line = table.column(LINE)[error.row].as_py()
-        path = table.column(FILE)[error.row].as_py()
+        line = table.column(LINE)[row].as_py()
+        path = table.column(FILE)[row].as_py()
         if line is not None and path is not None:
             return file_error(path, message, int(line))
     if len(source.files) == 1:
         return file_error(source.files[0], message)
-    return type(error)(message, field=error.field, row=row)
+    return InvalidInputError(message, field=field, row=original)
 
 
 def _strings(table: pa.Table, name: str) -> np.ndarray:
     if name not in table.column_names:
         return np.full(table.num_rows, None, dtype=object)
     return np.asarray(pc.cast(table.column(name), pa.string()).to_pylist(), dtype=object)
-
-
-def _model_names(table: pa.Table) -> set[str]:
-    names: set[str] = set()
-    for column in ("model", "model_a", "model_b"):
-        if column in table.column_names:
-            names.update(v for v in pc.unique(table.column(column)).to_pylist() if v)
-    if "ranking" in table.column_names:
-        for ranking in table.column("ranking").to_pylist():
-            for entry in ranking or []:
-                names.update(entry if isinstance(entry, list) else [entry])
-    return names
-
-
-def _models(
-    pool: Pool, source: Source, mapping: ModelMapping | None
-) -> tuple[dict[str, str], dict[str, list] | None, list[tuple[str, str]]]:
-    """Each incoming name's model, the models to register, and look-alike warnings."""
-    pool_models = pool.models()
-    resolve: dict[str, str] = {}
-    for model, aliases in zip(
-        pool_models.column("model").to_pylist(),
-        pool_models.column("aliases").to_pylist(),
-        strict=True,
-    ):
-        resolve[model] = model
-        resolve.update(dict.fromkeys(aliases or [], model))
-    canonical: dict[str, str] = {}
-    register: dict[str, list[str]] = {}
-    new: list[str] = []
-    for name in sorted(_model_names(source.measurements)):
-        mapped = mapping.canonical(name) if mapping is not None else None
-        known = resolve.get(name)
-        if known is not None:
-            if mapped is not None and resolve.get(mapped, mapped) != known:
-                raise InvalidInputError(
-                    f"models: the mapping makes {name!r} an alias of {mapped!r}, but the "
-                    f"pool already holds it as model {known!r}",
-                    field="models",
-                )
-            canonical[name] = known
-            continue
-        target = resolve.get(mapped, mapped) if mapped is not None else name
-        canonical[name] = target
-        aliases = register.setdefault(target, [])
-        if name != target:
-            aliases.append(name)
-        elif mapped is None:
-            new.append(name)
-    lookalikes = _lookalikes(new, resolve, canonical)
-    metadata = _model_metadata(source.models, canonical)
-    if not register and not metadata:
-        return canonical, None, lookalikes
-    rows = sorted(set(register) | set(metadata))
-    columns: dict[str, list] = {
-        "model": rows,
-        "aliases": [register.get(model, []) for model in rows],
-        "metadata": [json.dumps(metadata[model]) if model in metadata else None for model in rows],
-    }
-    return canonical, columns, lookalikes
 
 
 def _model_metadata(models: pa.Table | None, canonical: dict[str, str]) -> dict[str, dict]:
@@ -212,67 +406,6 @@ def _model_metadata(models: pa.Table | None, canonical: dict[str, str]) -> dict[
     return metadata
 
 
-def _lookalikes(
-    new: list[str], resolve: dict[str, str], canonical: dict[str, str]
-) -> list[tuple[str, str]]:
-    """(new name, known model) pairs whose names normalise alike: the same key, or the
-    same key without a date where only one of the two names has a date."""
-    exact: dict[str, str] = {}
-    loose: dict[str, list[tuple[str, str]]] = {}
-    for name, model in list(resolve.items()) + list(canonical.items()):
-        exact.setdefault(name_key(name), model)
-        loose.setdefault(name_key(name, without_date=True), []).append((name, model))
-    pairs = []
-    for name in new:
-        model = exact.get(name_key(name))
-        if model is None:
-            dated = date_suffix(name) is not None
-            model = next(
-                (
-                    other
-                    for known, other in loose.get(name_key(name, without_date=True), [])
-                    if (date_suffix(known) is not None) != dated
-                ),
-                None,
-            )
-        if model is not None and model != name:
-            pairs.append((name, model))
-    return pairs
-
-
-def _samples(pool: Pool, source: Source) -> tuple[pa.Table | None, dict[str, str], int]:
-    """The samples to register (new ones, copies of pool samples, bare ones for ids only
-    the measurements name), each incoming id's pool sample, and how many are copies."""
-    table = source.measurements
-    ids = [value for value in pc.unique(table.column("sample_id")).to_pylist() if value]
-    pool_samples = pool.samples()
-    pool_ids = pool_samples.column("sample_id").to_pylist()
-    canonical = {sample: sample for sample in pool_ids}
-    copies = pool.sample_copies()
-    canonical.update(
-        zip(
-            copies.column("sample_id").to_pylist(),
-            copies.column("same_as").to_pylist(),
-            strict=True,
-        )
-    )
-    rows: list[dict[str, Any]] = source.samples.to_pylist() if source.samples is not None else []
-    given = {row["sample_id"] for row in rows}
-    missing = [sample for sample in ids if sample not in given and sample not in canonical]
-    if missing:
-        benchmarks = _benchmarks(table)
-        rows += [
-            {"sample_id": sample, "benchmark": benchmarks.get(sample) or sample.split("/", 1)[0]}
-            for sample in missing
-        ]
-    merged = _merge_by_content(pool_samples, rows, canonical, table, source.higher_is_better)
-    for row in rows:
-        canonical.setdefault(row["sample_id"], row.get("same_as") or row["sample_id"])
-    if not rows:
-        return None, canonical, merged
-    return pa.Table.from_pylist(rows), canonical, merged
-
-
 def _benchmarks(table: pa.Table) -> dict[str, str]:
     """The benchmark of each sample id, from the first row naming it."""
     if "benchmark" not in table.column_names:
@@ -285,49 +418,10 @@ def _benchmarks(table: pa.Table) -> dict[str, str]:
 
 def _incoming_metrics(table: pa.Table, higher_is_better: bool) -> dict[str, set[str]]:
     numeric = "numeric_higher" if higher_is_better else "numeric_lower"
-    names = {"binary": "binary", "numeric": numeric, "pairwise": "pairwise", "ranking": "ranking"}
     metrics: dict[str, set[str]] = {}
     for sample, kind in zip(_strings(table, "sample_id"), _strings(table, "kind"), strict=True):
-        metrics.setdefault(sample, set()).add(names.get(kind, kind))
+        metrics.setdefault(sample, set()).add(_METRIC_OF_KIND.get(kind, numeric))
     return metrics
-
-
-def _merge_by_content(
-    pool_samples: pa.Table,
-    rows: list[dict[str, Any]],
-    canonical: dict[str, str],
-    table: pa.Table,
-    higher_is_better: bool,
-) -> int:
-    """Marks new rows that are the same question as one pool sample (``same_as``)."""
-    fresh = [row for row in rows if row["sample_id"] not in canonical and _text(row)]
-    if not fresh or pool_samples.num_rows == 0:
-        return 0
-    hashes = _core.PoolCore.content_hashes([_text(row) for row in fresh])
-    incoming_count = Counter(hashes)
-    texts = pool_samples.column("text").to_pylist()
-    by_hash: dict[str, list[int]] = {}
-    for index, (text, digest) in enumerate(
-        zip(texts, pool_samples.column("content_hash").to_pylist(), strict=True)
-    ):
-        if text and text.strip():
-            by_hash.setdefault(digest, []).append(index)
-    pool_ids = pool_samples.column("sample_id").to_pylist()
-    metrics = pool_samples.column("metric").to_pylist()
-    incoming = _incoming_metrics(table, higher_is_better)
-    merged = 0
-    for row, digest in zip(fresh, hashes, strict=True):
-        matches = by_hash.get(digest, [])
-        # Only an unambiguous match: one pool sample, one incoming sample.
-        if len(matches) != 1 or incoming_count[digest] != 1:
-            continue
-        existing = metrics[matches[0]]
-        wanted = incoming.get(row["sample_id"], set())
-        if existing is not None and not wanted <= _compatible(existing):
-            continue
-        row["same_as"] = pool_ids[matches[0]]
-        merged += 1
-    return merged
 
 
 def _text(row: dict[str, Any]) -> str:
@@ -336,139 +430,8 @@ def _text(row: dict[str, Any]) -> str:
 
 
 def _compatible(metric: str) -> set[str]:
-    """Incoming metrics that can be stored on a sample whose metric is ``metric``
-    (binary rows are numeric 0/1 scores; the reverse is checked per row)."""
+    """Incoming metrics that can be stored on a sample whose metric is ``metric``: its
+    own, and binary rows on a numeric sample (as 0/1 scores)."""
     if metric == "numeric_higher":
         return {"numeric_higher", "binary"}
-    if metric == "binary":
-        return {"binary", "numeric_higher"}
     return {metric}
-
-
-def _coerce_kinds(
-    table: pa.Table, canonical: dict[str, str], pool: Pool, higher_is_better: bool
-) -> pa.Table:
-    """Binary rows on a numeric sample become numeric 0/1 scores, and numeric 0/1 rows on
-    a binary sample become binary, so that one question measured by two harnesses that
-    call its metric differently stays one sample. Other mismatches are left for the
-    store to report."""
-    if "kind" not in table.column_names or "score" not in table.column_names:
-        return table
-    samples = pool.samples()
-    metric_of = dict(
-        zip(
-            samples.column("sample_id").to_pylist(),
-            samples.column("metric").to_pylist(),
-            strict=True,
-        )
-    )
-    ids = _strings(table, "sample_id")
-    kinds = _strings(table, "kind")
-    scores = pc.cast(table.column("score"), pa.float64()).to_numpy(zero_copy_only=False)
-    targets = np.array(
-        [metric_of.get(canonical.get(sample, sample)) for sample in ids], dtype=object
-    )
-    to_numeric = (kinds == "binary") & (targets == "numeric_higher") & higher_is_better
-    to_binary = (kinds == "numeric") & (targets == "binary") & np.isin(scores, (0.0, 1.0))
-    if not to_numeric.any() and not to_binary.any():
-        return table
-    kinds = np.where(to_numeric, "numeric", np.where(to_binary, "binary", kinds))
-    index = table.column_names.index("kind")
-    return table.set_column(index, "kind", pa.array(kinds.tolist(), pa.string()))
-
-
-def _keys(
-    table: pa.Table, canonical_sample: dict[str, str], canonical_model: dict[str, str]
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """One key per row (sample, model(s), and the outcome for pairwise and ranking
-    rows), whether the row is cardinal, and its score."""
-    rows = table.num_rows
-    samples = [canonical_sample.get(value, value) for value in _strings(table, "sample_id")]
-    kinds = _strings(table, "kind")
-    models = _strings(table, "model")
-    model_a = _strings(table, "model_a")
-    model_b = _strings(table, "model_b")
-    winners = _strings(table, "winner")
-    probability = (
-        pc.cast(table.column("probability"), pa.float64()).to_numpy(zero_copy_only=False)
-        if "probability" in table.column_names
-        else np.full(rows, np.nan)
-    )
-    rankings = (
-        table.column("ranking").to_pylist() if "ranking" in table.column_names else [None] * rows
-    )
-    scores = (
-        pc.cast(table.column("score"), pa.float64()).to_numpy(zero_copy_only=False)
-        if "score" in table.column_names
-        else np.full(rows, np.nan)
-    )
-    model = canonical_model.get
-    keys = []
-    cardinal = np.zeros(rows, dtype=bool)
-    for row in range(rows):
-        kind = kinds[row]
-        if kind == "pairwise":
-            chance = probability[row]
-            shown = "" if np.isnan(chance) else f"{float(np.float32(chance)):.6g}"
-            keys.append(
-                f"p\x1f{samples[row]}\x1f{model(model_a[row], model_a[row])}\x1f"
-                f"{model(model_b[row], model_b[row])}\x1f{_WINNERS.get(winners[row], winners[row])}"
-                f"\x1f{shown}"
-            )
-        elif kind == "ranking":
-            groups = [
-                sorted(
-                    model(name, name) for name in (entry if isinstance(entry, list) else [entry])
-                )
-                for entry in rankings[row] or []
-            ]
-            keys.append(f"r\x1f{samples[row]}\x1f{json.dumps(groups)}")
-        else:
-            cardinal[row] = True
-            keys.append(f"c\x1f{samples[row]}\x1f{model(models[row], models[row])}")
-    return keys, cardinal, scores
-
-
-def _new_rows(
-    pool: Pool,
-    name: str,
-    table: pa.Table,
-    canonical_sample: dict[str, str],
-    canonical_model: dict[str, str],
-) -> tuple[np.ndarray, int, int]:
-    """Which rows the pool does not hold from source ``name`` yet (counting repeats),
-    how many it holds, and how many cardinal cells it holds with another value."""
-    keep = np.ones(table.num_rows, dtype=bool)
-    if table.num_rows == 0:
-        return keep, 0, 0
-    existing = pool.measurements()
-    if existing.num_rows:
-        sources = pc.cast(existing.column("source"), pa.string())
-        existing = existing.filter(pc.fill_null(pc.equal(sources, name), False))
-    if existing.num_rows == 0:
-        return keep, 0, 0
-    identity = {value: value for value in _strings(existing, "sample_id")}
-    old_keys, old_cardinal, old_scores = _keys(existing, identity, {})
-    held = Counter(old_keys)
-    value_of = {
-        key: score
-        for key, is_cardinal, score in zip(old_keys, old_cardinal, old_scores, strict=True)
-        if is_cardinal
-    }
-    keys, cardinal, scores = _keys(table, canonical_sample, canonical_model)
-    changed = 0
-    for row, key in enumerate(keys):
-        if held[key] > 0:
-            held[key] -= 1
-            keep[row] = False
-            # The pool stores scores as 32-bit floats.
-            if cardinal[row] and np.float32(scores[row]) != np.float32(value_of[key]):
-                changed += 1
-    present = int((~keep).sum())
-    if changed:
-        log.warning(
-            "%s: %d cell(s) are already measured with another value; the pool keeps its value",
-            name,
-            changed,
-        )
-    return keep, present, changed

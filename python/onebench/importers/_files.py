@@ -146,7 +146,8 @@ def _json_list(path: Path, text: str, start: int) -> Iterator[FileRecord]:
         yield lines.line(position), value
         position = _skip_space(text, end)
         if position >= len(text):
-            raise file_error(path, "truncated: the list is not closed", lines.line(len(text)))
+            end = max(len(text.rstrip()) - 1, 0)
+            raise file_error(path, "truncated: the list is not closed", lines.line(end))
         if text[position] == "]":
             break
         if text[position] != ",":

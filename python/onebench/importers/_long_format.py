@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._base import ImportOptions, Source, importer
+from ._commit import FILE, LINE
 from ._files import file_error, head, read_table
 
 __all__ = ["LongFormat"]
@@ -94,7 +95,7 @@ def _sources(files: list[Path], name: str | None) -> list[Source]:
                 format="long",
                 name=name or _default_name(path),
                 files=[str(path)],
-                measurements=_with_probability(table),
+                measurements=_with_lines(path, _with_probability(table)),
                 samples=sample_table if index == 0 else None,
                 judge=_judges(table),
             )
@@ -106,6 +107,19 @@ def _default_name(path: Path) -> str:
     """The data set's name: its folder for ``samples.*`` / ``measurements.*``, else the
     file's stem. Stable across re-imports, so that repeated rows are recognised."""
     return path.parent.name if path.stem in _STEMS and path.parent.name else path.stem
+
+
+def _with_lines(path: Path, table: pa.Table) -> pa.Table:
+    """A JSON lines table with each row's file and line, so that an error the store
+    finds in a row names its line (CSV and Parquet errors name the row)."""
+    if path.suffix != ".jsonl":
+        return table
+    with path.open("rb") as handle:
+        lines = [number for number, line in enumerate(handle, start=1) if line.strip()]
+    if len(lines) != table.num_rows:
+        return table
+    table = table.append_column(FILE, pa.array([str(path)] * table.num_rows, pa.string()))
+    return table.append_column(LINE, pa.array(lines, pa.int64()))
 
 
 def _judges(table: pa.Table) -> str | None:

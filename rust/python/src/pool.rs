@@ -126,6 +126,55 @@ type RankingArgument<'py> = (
     PyReadonlyArray1<'py, u32>,
 );
 
+/// The core batch for the measurement arguments of `add_measurements`.
+fn measurement_batch(
+    cardinal: &[CardinalArgument<'_>],
+    pairwise: Option<&PairwiseArgument<'_>>,
+    rankings: Option<&RankingArgument<'_>>,
+) -> PyResult<MeasurementBatch> {
+    let mut batch = MeasurementBatch::default();
+    for (samples, models, values, metric) in cardinal {
+        batch.cardinal.push((
+            CardinalBatch {
+                samples: id_column(samples, "sample_id")?,
+                models: id_column(models, "model")?,
+                values: float_vec(values, "score")?,
+            },
+            metric_from_name(metric)?,
+        ));
+    }
+    if let Some((samples, model_a, model_b, outcome, probability)) = pairwise {
+        batch.pairwise = Some(PairwiseBatch {
+            samples: id_column(samples, "sample_id")?,
+            model_a: id_column(model_a, "model_a")?,
+            model_b: id_column(model_b, "model_b")?,
+            outcome: outcome
+                .as_slice()
+                .map_err(|_| invalid("winner", "must be a contiguous uint8 array"))?
+                .to_vec(),
+            probability_b: probability
+                .as_ref()
+                .map(|p| float_vec(p, "probability"))
+                .transpose()?,
+        });
+    }
+    if let Some((samples, offsets, models, positions)) = rankings {
+        batch.rankings = Some(RankingBatch {
+            samples: id_column(samples, "sample_id")?,
+            offsets: offsets
+                .as_slice()
+                .map_err(|_| invalid("ranking", "offsets must be contiguous"))?
+                .to_vec(),
+            models: id_column(models, "ranking")?,
+            positions: positions
+                .as_slice()
+                .map_err(|_| invalid("ranking", "positions must be contiguous"))?
+                .to_vec(),
+        });
+    }
+    Ok(batch)
+}
+
 fn float_vec(array: &PyReadonlyArray1<'_, f64>, field: &str) -> PyResult<Vec<f64>> {
     Ok(array
         .as_slice()
@@ -237,46 +286,7 @@ impl PoolCore {
     ) -> PyResult<Bound<'py, PyDict>> {
         let provenance: Provenance = serde_json::from_str(provenance_json)
             .map_err(|error| invalid("provenance", format!("malformed: {error}")))?;
-        let mut batch = MeasurementBatch::default();
-        for (samples, models, values, metric) in &cardinal {
-            batch.cardinal.push((
-                CardinalBatch {
-                    samples: id_column(samples, "sample_id")?,
-                    models: id_column(models, "model")?,
-                    values: float_vec(values, "score")?,
-                },
-                metric_from_name(metric)?,
-            ));
-        }
-        if let Some((samples, model_a, model_b, outcome, probability)) = &pairwise {
-            batch.pairwise = Some(PairwiseBatch {
-                samples: id_column(samples, "sample_id")?,
-                model_a: id_column(model_a, "model_a")?,
-                model_b: id_column(model_b, "model_b")?,
-                outcome: outcome
-                    .as_slice()
-                    .map_err(|_| invalid("winner", "must be a contiguous uint8 array"))?
-                    .to_vec(),
-                probability_b: probability
-                    .as_ref()
-                    .map(|p| float_vec(p, "probability"))
-                    .transpose()?,
-            });
-        }
-        if let Some((samples, offsets, models, positions)) = &rankings {
-            batch.rankings = Some(RankingBatch {
-                samples: id_column(samples, "sample_id")?,
-                offsets: offsets
-                    .as_slice()
-                    .map_err(|_| invalid("ranking", "offsets must be contiguous"))?
-                    .to_vec(),
-                models: id_column(models, "ranking")?,
-                positions: positions
-                    .as_slice()
-                    .map_err(|_| invalid("ranking", "positions must be contiguous"))?
-                    .to_vec(),
-            });
-        }
+        let batch = measurement_batch(&cardinal, pairwise.as_ref(), rankings.as_ref())?;
         let commit = Commit {
             samples: samples
                 .map(|columns| sample_records(columns, same_as))
@@ -290,6 +300,67 @@ impl PoolCore {
         dict.set_item("samples_added", summary.samples.added)?;
         dict.set_item("models_added", summary.models.added)?;
         Ok(dict)
+    }
+
+    /// Several `add_measurements` commits, each a tuple of its arguments, made in one
+    /// manifest update: all or none. A refused commit raises the error of its row with
+    /// `batch` set to the commit's position.
+    #[allow(clippy::type_complexity)]
+    fn commit_many<'py>(
+        &self,
+        py: Python<'py>,
+        batches: Vec<(
+            String,
+            Vec<CardinalArgument<'py>>,
+            Option<PairwiseArgument<'py>>,
+            Option<RankingArgument<'py>>,
+            Option<SampleColumns>,
+            Option<ModelColumns>,
+            Option<Vec<String>>,
+        )>,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let mut commits = Vec::with_capacity(batches.len());
+        for (provenance_json, cardinal, pairwise, rankings, samples, models, same_as) in &batches {
+            let provenance: Provenance = serde_json::from_str(provenance_json)
+                .map_err(|error| invalid("provenance", format!("malformed: {error}")))?;
+            commits.push(Commit {
+                samples: samples
+                    .clone()
+                    .map(|columns| sample_records(columns, same_as.clone()))
+                    .transpose()?
+                    .unwrap_or_default(),
+                models: models
+                    .clone()
+                    .map(model_records)
+                    .transpose()?
+                    .unwrap_or_default(),
+                measurements: Some((
+                    measurement_batch(cardinal, pairwise.as_ref(), rankings.as_ref())?,
+                    provenance,
+                )),
+            });
+        }
+        let outcome = py.detach(|| -> PyResult<_> {
+            let mut pool = self.lock()?;
+            Ok(pool.commit_many(commits))
+        })?;
+        let summaries = match outcome {
+            Ok(summaries) => summaries,
+            Err(refused) => {
+                let error: PyErr = CoreError(refused.error).into();
+                error.value(py).setattr("batch", refused.index)?;
+                return Err(error);
+            }
+        };
+        summaries
+            .into_iter()
+            .map(|summary| {
+                let dict = report(py, summary.measurements)?;
+                dict.set_item("samples_added", summary.samples.added)?;
+                dict.set_item("models_added", summary.models.added)?;
+                Ok(dict)
+            })
+            .collect()
     }
 
     fn compact(&self, py: Python<'_>) -> PyResult<u64> {

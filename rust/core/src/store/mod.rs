@@ -16,6 +16,7 @@ mod duplicates;
 mod intern;
 mod lock;
 mod manifest;
+mod many;
 mod ordinal;
 mod replay;
 mod segment;
@@ -23,6 +24,7 @@ mod state;
 mod validate;
 
 pub use intern::content_hash;
+pub use many::RefusedCommit;
 
 use commit::Transaction;
 use lock::WriterLock;
