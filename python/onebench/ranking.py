@@ -143,6 +143,9 @@ def resolve_samples(pool: Pool, samples: Any) -> np.ndarray:
         indexes = np.empty(len(samples), dtype=np.int64)
         for position, sample_id in enumerate(samples):
             index = lookup.get(sample_id)
+            if index is None and isinstance(sample_id, str):
+                # Another source's copy of a sample (found by content on import).
+                index = pool._inner.sample_index(sample_id)
             if index is None:
                 raise UnknownIdError(
                     f"unknown sample id {sample_id!r} (position {position} of samples)",
