@@ -46,23 +46,37 @@ class ArenaBattles:
     description = "Chatbot Arena / LMArena battles (model_a, model_b, winner)"
 
     def detect(self, path: Path) -> bool:
-        if path.is_dir() or path.suffix not in _SUFFIXES:
-            return False
-        if path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            try:
-                names = set(pq.read_schema(path).names)
-            except (pa.ArrowInvalid, OSError):
-                return False
-            return {"model_a", "model_b", "winner"} <= names and "sample_id" not in names
-        text = head(path, 8192)
-        return all(f'"{key}"' in text for key in ("model_a", "model_b", "winner")) and (
-            '"sample_id"' not in text
-        )
+        if path.is_dir():
+            return any(_is_battles(item) for item in _candidates(path))
+        return _is_battles(path)
 
     def read(self, paths: list[Path], options: ImportOptions) -> list[Source]:
-        return [_read(path, options) for path in paths]
+        files: list[Path] = []
+        for path in paths:
+            found = [p for p in _candidates(path) if _is_battles(p)] if path.is_dir() else [path]
+            files += [item for item in found if item not in files]
+        return [_read(path, options) for path in files]
+
+
+def _candidates(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
+
+
+def _is_battles(path: Path) -> bool:
+    if path.suffix not in _SUFFIXES:
+        return False
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            names = set(pq.read_schema(path).names)
+        except (pa.ArrowInvalid, OSError):
+            return False
+        return {"model_a", "model_b", "winner"} <= names and "sample_id" not in names
+    text = head(path, 8192)
+    return all(f'"{key}"' in text for key in ("model_a", "model_b", "winner")) and (
+        '"sample_id"' not in text
+    )
 
 
 def _content(message: Any) -> str:

@@ -115,11 +115,13 @@ class _Planner:
         self._held: dict[str, Counter] = {}
         self._values: dict[str, dict[str, float]] = {}
         self._existing: pa.Table | None = None
+        self.new_models = 0
 
     # -- models ---------------------------------------------------------------------------
 
     def models(self, source: Source) -> tuple[dict[str, str], dict | None, list]:
-        """Each incoming name's model, the models to register, and look-alikes."""
+        """Each incoming name's model, the models to register (new ones, and known ones
+        gaining an alias), and look-alikes; ``new_models`` counts the new ones."""
         canonical: dict[str, str] = {}
         register: dict[str, list[str]] = {}
         new: list[str] = []
@@ -143,6 +145,7 @@ class _Planner:
             elif mapped is None:
                 new.append(name)
         found = lookalikes(new, self.resolve)
+        self.new_models = sum(1 for model in register if model not in self.resolve)
         for model, aliases in register.items():
             self.resolve[model] = model
             self.resolve.update(dict.fromkeys(aliases, model))
@@ -289,6 +292,7 @@ class _Planner:
     def plan(self, source: Source) -> _Planned:
         report = SourceReport(source.format, source.name, list(source.files))
         canonical_model, models, report.lookalikes = self.models(source)
+        report.models_added = self.new_models
         samples, report.samples_merged = self.samples(source)
         table = self.coerce_kinds(source.measurements, source.higher_is_better)
         keep, report.measurements_present, report.measurements_changed = self.new_rows(
@@ -338,7 +342,6 @@ def commit_sources(
     for item, result in zip(planned, results, strict=True):
         report = item.report
         report.samples_added = result.samples_added - report.samples_merged
-        report.models_added = result.models_added
         report.measurements_added = result.added
         report.version = result.version
         for new, known in report.lookalikes:
