@@ -114,6 +114,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from ._eval_cli import run_eval
+
+    payload, text = run_eval(args, _pool_path(args.pool))
+    _emit(args, payload, text)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from ._demo import run_demo
 
@@ -186,6 +194,14 @@ def _parser() -> argparse.ArgumentParser:
         help="only this kind of measurement (repeatable)",
     )
     exporter.set_defaults(handler=_cmd_export)
+
+    from ._eval_cli import add_eval_arguments
+
+    evaluator = commands.add_parser(
+        "eval", parents=[common], help="run a model on samples, grade, commit measurements"
+    )
+    add_eval_arguments(evaluator)
+    evaluator.set_defaults(handler=_cmd_eval)
 
     demo = commands.add_parser(
         "demo",
