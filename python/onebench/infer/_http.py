@@ -91,6 +91,9 @@ class HTTPRunner:
             for future in as_completed(futures):
                 yield future.result()
 
+    def close(self) -> None:
+        pass  # no connection is kept between calls
+
     def _body(self, prompt: Prompt) -> dict[str, Any]:
         options = self.options
         body: dict[str, Any] = {
@@ -124,7 +127,7 @@ class HTTPRunner:
                     return Generation(
                         prompt.sample_id, "", 0, 0, time.perf_counter() - started, message
                     )
-                wait = error.wait
+                wait = None if error.wait is None else min(error.wait, self.max_backoff)
                 if wait is None:
                     wait = min(self.max_backoff, self.backoff * 2**attempt)
                     wait *= random.uniform(0.5, 1.0)  # jitter spreads out synchronized retries
