@@ -135,7 +135,7 @@ def test_arena_battles_count_both_ties_and_keep_the_prompt(tmp_path: Path) -> No
     assert rows["arena/a1f3"]["winner"] == "tie"  # tie (bothbad)
     assert _sample(pool, "arena/a1f4")["text"] == "How many legs does a spider have?"
     assert _sample(pool, "arena/a1f1")["text"] == "What is the capital of Australia?"
-    assert rows["arena/a1f0"]["judge"] == "arena_user_17,arena_user_3,arena_user_9"
+    assert rows["arena/a1f0"]["judge"] is None  # a crowd of voters, counted in the provenance
     assert rows["arena/a1f0"]["time"] == "2024-05-01T08:00:00+00:00"
 
 

@@ -152,10 +152,9 @@ def _read(path: Path, options: ImportOptions) -> Source:
         )
     if not rows:
         raise file_error(path, "no battles")
-    judge = ",".join(sorted(judges)) if 0 < len(judges) <= 10 else None
-    if len(judges) > 10:
-        judge = f"{len(judges)} judges"
-    extra: dict[str, Any] = {"battles": len(rows)}
+    # The voters are a crowd, not one judge: how many there were goes to the provenance,
+    # and the batch has no judge, so that a newer dump with new voters is the same source.
+    extra: dict[str, Any] = {"battles": len(rows), "voters": len(judges)}
     if stamps:
         extra["first"] = _iso(min(stamps))
     return Source(
@@ -164,7 +163,6 @@ def _read(path: Path, options: ImportOptions) -> Source:
         files=[str(path)],
         measurements=pa.Table.from_pylist(rows),
         samples=pa.Table.from_pylist(list(samples.values())),
-        judge=judge,
         time=_iso(max(stamps)) if stamps else None,
         extra=extra,
     )

@@ -37,7 +37,7 @@ from ..exceptions import InvalidInputError
 from ..pool import CommitReport, Pool
 from ._base import Source
 from ._files import file_error
-from ._planning import lookalikes, measurement_keys, model_names
+from ._planning import lookalikes, mapped, match_multiset, measurement_keys, model_names
 
 __all__ = ["FILE", "LINE", "SourceReport", "commit_sources"]
 
@@ -76,6 +76,19 @@ class _Planned:
     table: pa.Table
 
 
+class _Held:
+    """The measurements of one source and judge: their keys and scores."""
+
+    def __init__(self, keys: pa.Array, cardinal: np.ndarray, scores: np.ndarray) -> None:
+        self.keys, self.cardinal, self.scores = keys, cardinal, scores
+
+    def add(self, keys: pa.Array, cardinal: np.ndarray, scores: np.ndarray) -> None:
+        if len(keys):
+            self.keys = pa.concat_arrays([self.keys, keys])
+            self.cardinal = np.concatenate([self.cardinal, cardinal])
+            self.scores = np.concatenate([self.scores, scores])
+
+
 class _Planner:
     """The pool as the sources planned so far will leave it."""
 
@@ -112,8 +125,7 @@ class _Planner:
         ):
             if text and text.strip():
                 self.by_hash.setdefault(digest, []).append(sample)
-        self._held: dict[str, Counter] = {}
-        self._values: dict[str, dict[str, float]] = {}
+        self._held_by: dict[tuple[str, str | None], _Held] = {}
         self._existing: pa.Table | None = None
         self.new_models = 0
 
@@ -178,6 +190,7 @@ class _Planner:
             ]
         incoming = _incoming_metrics(table, source.higher_is_better)
         merged = self._merge_by_content(rows, incoming)
+        texts: dict[str, str] = {}
         for row in rows:
             sample = row["sample_id"]
             if sample in self.canonical:
@@ -186,10 +199,13 @@ class _Planner:
             self.canonical[sample] = target
             if target == sample:
                 self.metric.setdefault(sample, None)
-                text = _text(row)
-                if text:
-                    digest = _core.PoolCore.content_hashes([text])[0]
-                    self.by_hash.setdefault(digest, []).append(sample)
+                if _text(row):
+                    texts[sample] = _text(row)
+        # New samples with a text can be matched by the sources after this one.
+        for sample, digest in zip(
+            texts, _core.PoolCore.content_hashes(list(texts.values())), strict=True
+        ):
+            self.by_hash.setdefault(digest, []).append(sample)
         return (pa.Table.from_pylist(rows) if rows else None), merged
 
     def _merge_by_content(self, rows: list[dict], incoming: dict[str, set[str]]) -> int:
@@ -221,10 +237,10 @@ class _Planner:
         harnesses that name its metric differently stays one sample."""
         if "kind" not in table.column_names or "score" not in table.column_names:
             return table
-        ids = _strings(table, "sample_id")
         kinds = _strings(table, "kind")
         scores = pc.cast(table.column("score"), pa.float64()).to_numpy(zero_copy_only=False)
-        targets = np.array([self.metric.get(self.canonical.get(s, s)) for s in ids], dtype=object)
+        metric_of = {s: self.metric.get(self.canonical.get(s, s)) or "" for s in _unique(table)}
+        targets = mapped(table, "sample_id", metric_of).to_numpy(zero_copy_only=False)
         to_numeric = (kinds == "binary") & (targets == "numeric_higher") & higher_is_better
         to_binary = (kinds == "numeric") & (targets == "binary") & np.isin(scores, (0.0, 1.0))
         if not to_numeric.any() and not to_binary.any():
@@ -234,53 +250,50 @@ class _Planner:
         return table.set_column(index, "kind", pa.array(kinds.tolist(), pa.string()))
 
     def claim_metrics(self, table: pa.Table, higher_is_better: bool) -> None:
-        numeric = "numeric_higher" if higher_is_better else "numeric_lower"
-        for sample, kind in zip(_strings(table, "sample_id"), _strings(table, "kind"), strict=True):
+        for sample, metrics in _incoming_metrics(table, higher_is_better).items():
             target = self.canonical.get(sample, sample)
             if self.metric.get(target) is None:
-                self.metric[target] = _METRIC_OF_KIND.get(kind, numeric)
+                self.metric[target] = min(metrics)
 
-    def _held_keys(self, name: str) -> tuple[Counter, dict[str, float]]:
-        if name not in self._held:
+    def _held(self, name: str, judge: str | None) -> _Held:
+        """The measurements held from source ``name`` under ``judge``: a measurement is
+        the same one only if the same source and judge gave it."""
+        if (name, judge) not in self._held_by:
             if self._existing is None:
                 self._existing = self.pool.measurements()
             existing = self._existing
             if existing.num_rows:
                 sources = pc.cast(existing.column("source"), pa.string())
-                existing = existing.filter(pc.fill_null(pc.equal(sources, name), False))
+                judges = pc.cast(existing.column("judge"), pa.string())
+                same_judge = (
+                    pc.is_null(judges)
+                    if judge is None
+                    else pc.fill_null(pc.equal(judges, judge), False)
+                )
+                same = pc.and_(pc.fill_null(pc.equal(sources, name), False), same_judge)
+                existing = existing.filter(same)
             keys, cardinal, scores = measurement_keys(existing, {}, {})
-            self._held[name] = Counter(keys)
-            self._values[name] = {
-                key: score
-                for key, is_cardinal, score in zip(keys, cardinal, scores, strict=True)
-                if is_cardinal
-            }
-        return self._held[name], self._values[name]
+            self._held_by[(name, judge)] = _Held(keys, cardinal, scores)
+        return self._held_by[(name, judge)]
 
     def new_rows(
-        self, name: str, table: pa.Table, canonical_model: dict[str, str]
+        self, name: str, judge: str | None, table: pa.Table, canonical_model: dict[str, str]
     ) -> tuple[np.ndarray, int, int]:
         """Which rows the pool (and the sources planned before) do not hold from source
-        ``name`` yet, counting repeats; how many they hold; how many cardinal cells they
-        hold with another value."""
-        keep = np.ones(table.num_rows, dtype=bool)
+        ``name`` and ``judge`` yet, counting repeats; how many they hold; how many
+        cardinal cells they hold with another value."""
         if table.num_rows == 0:
-            return keep, 0, 0
-        held, values = self._held_keys(name)
+            return np.ones(0, dtype=bool), 0, 0
+        held = self._held(name, judge)
         keys, cardinal, scores = measurement_keys(table, self.canonical, canonical_model)
-        changed = 0
-        for row, key in enumerate(keys):
-            if held[key] > 0:
-                held[key] -= 1
-                keep[row] = False
-                # The pool stores scores as 32-bit floats.
-                if cardinal[row] and np.float32(scores[row]) != np.float32(values[key]):
-                    changed += 1
+        match = match_multiset(held.keys, keys)
+        keep = match < 0
+        repeated = ~keep & cardinal
+        # The pool stores scores as 32-bit floats.
+        old_scores = held.scores[match[repeated]].astype(np.float32)
+        changed = int((scores[repeated].astype(np.float32) != old_scores).sum())
         # What this source adds is held from now on (for a later source of this import).
-        for row in np.flatnonzero(keep):
-            held[keys[row]] += 1
-            if cardinal[row]:
-                values.setdefault(keys[row], float(scores[row]))
+        held.add(keys.filter(pa.array(keep)), cardinal[keep], scores[keep])
         if changed:
             log.warning(
                 "%s: %d cell(s) are already measured with another value; the pool keeps its value",
@@ -296,7 +309,7 @@ class _Planner:
         samples, report.samples_merged = self.samples(source)
         table = self.coerce_kinds(source.measurements, source.higher_is_better)
         keep, report.measurements_present, report.measurements_changed = self.new_rows(
-            source.name, table, canonical_model
+            source.name, source.judge, table, canonical_model
         )
         kept = table.filter(pa.array(keep)) if not keep.all() else table
         self.claim_metrics(kept, source.higher_is_better)
@@ -422,9 +435,19 @@ def _benchmarks(table: pa.Table) -> dict[str, str]:
 def _incoming_metrics(table: pa.Table, higher_is_better: bool) -> dict[str, set[str]]:
     numeric = "numeric_higher" if higher_is_better else "numeric_lower"
     metrics: dict[str, set[str]] = {}
-    for sample, kind in zip(_strings(table, "sample_id"), _strings(table, "kind"), strict=True):
+    if table.num_rows == 0 or "kind" not in table.column_names:
+        return metrics
+    pairs = pa.table({"sample_id": mapped(table, "sample_id"), "kind": mapped(table, "kind")})
+    pairs = pairs.group_by(["sample_id", "kind"]).aggregate([])
+    for sample, kind in zip(
+        pairs.column("sample_id").to_pylist(), pairs.column("kind").to_pylist(), strict=True
+    ):
         metrics.setdefault(sample, set()).add(_METRIC_OF_KIND.get(kind, numeric))
     return metrics
+
+
+def _unique(table: pa.Table) -> list[str]:
+    return [value for value in pc.unique(table.column("sample_id")).to_pylist() if value]
 
 
 def _text(row: dict[str, Any]) -> str:

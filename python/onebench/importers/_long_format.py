@@ -89,18 +89,33 @@ def _sources(files: list[Path], name: str | None) -> list[Source]:
         empty = pa.table({"sample_id": pa.array([], pa.string())})
         return [Source("long", name or _default_name(files[0]), files_read, empty, sample_table)]
     sources = []
-    for index, (path, table) in enumerate(measurements):
-        sources.append(
-            Source(
-                format="long",
-                name=name or _default_name(path),
-                files=[str(path)],
-                measurements=_with_lines(path, _with_probability(table)),
-                samples=sample_table if index == 0 else None,
-                judge=_judges(table),
+    for path, table in measurements:
+        for judge, part in _by_judge(_with_lines(path, _with_probability(table))):
+            sources.append(
+                Source(
+                    format="long",
+                    name=name or _default_name(path),
+                    files=[str(path)],
+                    measurements=part,
+                    samples=None if sources else sample_table,
+                    judge=judge,
+                )
             )
-        )
     return sources
+
+
+def _by_judge(table: pa.Table) -> list[tuple[str | None, pa.Table]]:
+    """A table whose rows name their judge, split by judge: each part is committed with
+    its own provenance (in the same atomic commit), so the pool keeps who judged what."""
+    if "judge" not in table.column_names:
+        return [(None, table)]
+    judges = pc.cast(table.column("judge"), pa.string())
+    names = sorted(str(value) for value in pc.unique(judges).to_pylist() if value)
+    if len(names) <= 1:
+        return [(names[0] if names else None, table)]
+    parts = [(judge, table.filter(pc.equal(judges, judge))) for judge in names]
+    unjudged = table.filter(pc.is_null(judges))
+    return parts + ([(None, unjudged)] if unjudged.num_rows else [])
 
 
 def _default_name(path: Path) -> str:
@@ -120,13 +135,6 @@ def _with_lines(path: Path, table: pa.Table) -> pa.Table:
         return table
     table = table.append_column(FILE, pa.array([str(path)] * table.num_rows, pa.string()))
     return table.append_column(LINE, pa.array(lines, pa.int64()))
-
-
-def _judges(table: pa.Table) -> str | None:
-    if "judge" not in table.column_names:
-        return None
-    judges = [value for value in pc.unique(table.column("judge")).to_pylist() if value]
-    return ",".join(sorted(str(judge) for judge in judges)) or None
 
 
 def _with_probability(table: pa.Table) -> pa.Table:

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from .._identity import date_suffix, name_key
 
-__all__ = ["lookalikes", "measurement_keys", "model_names"]
+__all__ = ["lookalikes", "mapped", "match_multiset", "measurement_keys", "model_names"]
 
 _WINNERS = {"a": "a", "b": "b", "tie": "tie", "model_a": "a", "model_b": "b"}
 _WINNERS["tie (bothbad)"] = "tie"
@@ -31,10 +31,18 @@ def model_names(table: pa.Table) -> set[str]:
     return names
 
 
-def _strings(table: pa.Table, name: str) -> list:
-    if name not in table.column_names:
-        return [None] * table.num_rows
-    return pc.cast(table.column(name), pa.string()).to_pylist()
+def mapped(table: pa.Table, name: str, mapping: dict[str, str] | None = None) -> pa.Array:
+    """Column ``name`` as strings ("" for null or absent), each distinct value passed
+    through ``mapping`` once (not once per row)."""
+    if name not in table.column_names or table.num_rows == 0:
+        return pa.array([""] * table.num_rows, pa.string())
+    column = pc.cast(table.column(name), pa.string()).combine_chunks()
+    encoded = pc.dictionary_encode(column)
+    values = encoded.dictionary.to_pylist()
+    if mapping:
+        values = [mapping.get(value, value) for value in values]
+    dictionary = pa.array(values, pa.string())
+    return pc.fill_null(pc.take(dictionary, encoded.indices), "")
 
 
 def _floats(table: pa.Table, name: str) -> np.ndarray:
@@ -45,7 +53,7 @@ def _floats(table: pa.Table, name: str) -> np.ndarray:
 
 def measurement_keys(
     table: pa.Table, canonical_sample: dict[str, str], canonical_model: dict[str, str]
-) -> tuple[list[str], np.ndarray, np.ndarray]:
+) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """One key per row: the sample and model(s) (through the canonical maps) and, for
     pairwise and ranking rows, the outcome; whether the row is cardinal; its score.
 
@@ -54,44 +62,76 @@ def measurement_keys(
     pair may be judged many times on one sample.
     """
     rows = table.num_rows
-    samples = [canonical_sample.get(value, value) for value in _strings(table, "sample_id")]
-    kinds = _strings(table, "kind")
-    models = _strings(table, "model")
-    model_a = _strings(table, "model_a")
-    model_b = _strings(table, "model_b")
-    winners = _strings(table, "winner")
-    probability = _floats(table, "probability")
-    scores = _floats(table, "score")
-    rankings = (
-        table.column("ranking").to_pylist() if "ranking" in table.column_names else [None] * rows
+    separator = "\x1f"
+    sample = mapped(table, "sample_id", canonical_sample)
+    kinds = mapped(table, "kind").to_numpy(zero_copy_only=False)
+    cardinal_keys = pc.binary_join_element_wise(
+        pa.array(["c"] * rows, pa.string()),
+        sample,
+        mapped(table, "model", canonical_model),
+        separator,
     )
-
-    def model(name: str | None) -> str | None:
-        return canonical_model.get(name, name) if name is not None else None
-
-    keys = []
-    cardinal = np.zeros(rows, dtype=bool)
-    for row in range(rows):
-        kind = kinds[row]
-        if kind == "pairwise":
-            chance = probability[row]
-            # The pool keeps probabilities as 32-bit floats.
-            shown = "" if np.isnan(chance) else f"{float(np.float32(chance)):.6g}"
-            winner = _WINNERS.get(winners[row], winners[row])
-            keys.append(
-                f"p\x1f{samples[row]}\x1f{model(model_a[row])}\x1f{model(model_b[row])}"
-                f"\x1f{winner}\x1f{shown}"
-            )
-        elif kind == "ranking":
-            groups = [
-                sorted(str(model(name)) for name in (entry if isinstance(entry, list) else [entry]))
-                for entry in rankings[row] or []
+    keys = np.asarray(cardinal_keys.to_numpy(zero_copy_only=False), dtype=object)
+    pairwise = kinds == "pairwise"
+    if pairwise.any():
+        # The pool keeps probabilities as 32-bit floats: compare them at that precision.
+        chance = _floats(table, "probability").astype(np.float32).astype(np.float64)
+        shown = pc.fill_null(pc.cast(pa.array(chance, mask=np.isnan(chance)), pa.string()), "")
+        pairwise_keys = pc.binary_join_element_wise(
+            pa.array(["p"] * rows, pa.string()),
+            sample,
+            mapped(table, "model_a", canonical_model),
+            mapped(table, "model_b", canonical_model),
+            mapped(table, "winner", _WINNERS),
+            shown,
+            separator,
+        ).to_numpy(zero_copy_only=False)
+        keys[pairwise] = pairwise_keys[pairwise]
+    ranking = np.flatnonzero(kinds == "ranking")
+    if len(ranking):
+        lists = table.column("ranking").take(pa.array(ranking)).to_pylist()
+        samples = sample.to_numpy(zero_copy_only=False)
+        for row, groups in zip(ranking, lists, strict=True):
+            names = [
+                sorted(
+                    canonical_model.get(str(name), str(name))
+                    for name in (entry if isinstance(entry, list) else [entry])
+                )
+                for entry in groups or []
             ]
-            keys.append(f"r\x1f{samples[row]}\x1f{json.dumps(groups)}")
-        else:
-            cardinal[row] = True
-            keys.append(f"c\x1f{samples[row]}\x1f{model(models[row])}")
-    return keys, cardinal, scores
+            keys[row] = f"r{separator}{samples[row]}{separator}{json.dumps(names)}"
+    cardinal = ~pairwise & (kinds != "ranking")
+    return pa.array(keys, pa.string()), cardinal, _floats(table, "score")
+
+
+def _occurrence(codes: np.ndarray) -> np.ndarray:
+    """For each position, how many earlier positions hold the same code."""
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]] if len(codes) else np.zeros(0, bool)
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(codes)), 0))
+    occurrence = np.empty(len(codes), dtype=np.int64)
+    occurrence[order] = np.arange(len(codes)) - first
+    return occurrence
+
+
+def match_multiset(held: pa.Array, keys: pa.Array) -> np.ndarray:
+    """For each of ``keys``, the position in ``held`` of the held key it repeats, or -1:
+    the n-th repeat of a key matches the n-th held copy of it (a multiset difference)."""
+    if len(keys) == 0 or len(held) == 0:
+        return np.full(len(keys), -1, dtype=np.int64)
+    codes = pc.dictionary_encode(pa.concat_arrays([held, keys])).indices.to_numpy()
+    codes = codes.astype(np.int64)
+    held_codes, key_codes = codes[: len(held)], codes[len(held) :]
+    held_occurrence, key_occurrence = _occurrence(held_codes), _occurrence(key_codes)
+    width = int(max(held_occurrence.max(), key_occurrence.max())) + 1
+    held_ids = held_codes * width + held_occurrence
+    key_ids = key_codes * width + key_occurrence
+    order = np.argsort(held_ids)
+    ordered = held_ids[order]
+    position = np.minimum(np.searchsorted(ordered, key_ids), len(ordered) - 1)
+    found = ordered[position] == key_ids
+    return np.where(found, order[position], -1)
 
 
 def lookalikes(new: list[str], known: dict[str, str]) -> list[tuple[str, str]]:
