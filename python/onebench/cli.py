@@ -37,6 +37,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from ._identity_cli import run_import
 
     payload, text = run_import(args, _pool_path(args.pool))
+    if args.embed:
+        from ._query_cli import embed_after_import
+
+        payload, text = embed_after_import(args, _pool_path(args.pool), payload, text)
     _emit(args, payload, text)
     return 0
 
@@ -91,6 +95,22 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_query(args: argparse.Namespace) -> int:
+    from ._query_cli import run_query
+
+    payload, text = run_query(args, _pool_path(args.pool))
+    _emit(args, payload, text)
+    return 0
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    from ._query_cli import run_embed
+
+    payload, text = run_embed(args, _pool_path(args.pool))
+    _emit(args, payload, text)
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .pool import Pool
 
@@ -132,6 +152,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("mcp") is None:
+        print("onebench serve: needs the mcp extra: pip install 'onebench[mcp]'", file=sys.stderr)
+        return 2
+    from .mcp import serve
+
+    serve(
+        _pool_path(args.pool),
+        transport=args.transport,
+        host=args.host,
+        port=args.port,
+        token=args.token or os.environ.get("ONEBENCH_MCP_TOKEN") or None,
+        allow_writes=args.allow_writes,
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -158,6 +197,9 @@ def _parser() -> argparse.ArgumentParser:
         help="import result files (lm-eval, HELM, AlpacaEval, arena, inspect, long format, ...)",
     )
     add_import_arguments(importer)
+    importer.add_argument(
+        "--embed", action="store_true", help="embed the new samples for `onebench query`"
+    )
     importer.set_defaults(handler=_cmd_import)
     add_models_commands(commands, common)
     commands.choices["models"].set_defaults(handler=_cmd_models)
@@ -178,6 +220,19 @@ def _parser() -> argparse.ArgumentParser:
         "--benchmark", action="append", help="rank on this benchmark's samples (repeatable)"
     )
     ranker.set_defaults(handler=_cmd_rank)
+
+    from ._query_cli import add_embed_arguments, add_query_arguments
+
+    querier = commands.add_parser(
+        "query", parents=[common], help="find the samples that test a capability; rank on them"
+    )
+    add_query_arguments(querier)
+    querier.set_defaults(handler=_cmd_query)
+    embedder = commands.add_parser(
+        "embed", parents=[common], help="embed the samples that have no embedding yet"
+    )
+    add_embed_arguments(embedder)
+    embedder.set_defaults(handler=_cmd_embed)
 
     exporter = commands.add_parser("export", parents=[common], help="write Parquet files")
     exporter.add_argument("--out", required=True, help="output folder")
@@ -213,6 +268,24 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--keep", help="keep the demo pool in this folder instead of a temporary one")
     demo.set_defaults(handler=_cmd_demo)
+
+    server = commands.add_parser(
+        "serve", parents=[common], help="serve the pool to LLM agents over MCP (stdio or HTTP)"
+    )
+    server.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    server.add_argument("--host", default="127.0.0.1", help="HTTP address (default 127.0.0.1)")
+    server.add_argument("--port", type=int, default=8765, help="HTTP port (0: any free port)")
+    server.add_argument(
+        "--token",
+        help="bearer token HTTP clients must send (required beyond loopback); prefer "
+        "$ONEBENCH_MCP_TOKEN, which other users cannot see in the process list",
+    )
+    server.add_argument(
+        "--allow-writes",
+        action="store_true",
+        help="offer the write tools (add_measurements, evaluate_model); read-only otherwise",
+    )
+    server.set_defaults(handler=_cmd_serve)
     return parser
 
 

@@ -1,0 +1,106 @@
+"""Resources (pool stats, benchmark definitions, leaderboards) and the guiding prompt."""
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp.server.mcpserver.prompts.base import UserMessage
+
+from ..exceptions import OnebenchError
+from ._analysis import leaderboard_result
+from ._models import BenchmarkDefinition
+from ._state import PoolState
+from ._tools import benchmark_list, pool_stats_result, select_samples
+
+__all__ = ["register_prompts", "register_resources"]
+
+_JSON = "application/json"
+
+
+def register_resources(server: MCPServer, state: PoolState) -> None:
+    @server.resource(
+        "onebench://pool/stats",
+        name="pool-stats",
+        description="Counts of the pool: samples, models, measurements, benchmarks.",
+        mime_type=_JSON,
+    )
+    async def pool_stats_resource() -> str:
+        return pool_stats_result(await state.snapshot(), state).model_dump_json(indent=1)
+
+    @server.resource(
+        "onebench://benchmarks",
+        name="benchmarks",
+        description="Every benchmark the tools accept by name, with sample counts.",
+        mime_type=_JSON,
+    )
+    async def benchmarks_resource() -> str:
+        return benchmark_list(await state.snapshot()).model_dump_json(indent=1)
+
+    @server.resource(
+        "onebench://benchmarks/{name}",
+        name="benchmark",
+        description="A benchmark's definition: its kind, query (if any) and sample ids.",
+        mime_type=_JSON,
+    )
+    async def benchmark_resource(name: str) -> str:
+        snapshot = await state.snapshot()
+        entry = next(
+            (item for item in benchmark_list(snapshot).benchmarks if item.name == name), None
+        )
+        if entry is None:
+            raise ResourceNotFoundError(f"unknown benchmark {name!r}")
+        ids, _ = select_samples(snapshot, name, None)
+        definition = BenchmarkDefinition(**entry.model_dump(), sample_ids=ids or [])
+        return definition.model_dump_json(indent=1)
+
+    @server.resource(
+        "onebench://leaderboards/{name}",
+        name="leaderboard",
+        description="The Plackett-Luce leaderboard (Fisher intervals) of a benchmark, or of "
+        "the whole pool for the name 'pool'.",
+        mime_type=_JSON,
+    )
+    async def leaderboard_resource(name: str) -> str:
+        snapshot = await state.snapshot()
+        try:
+            ids, selection = select_samples(snapshot, None if name == "pool" else name, None)
+        except OnebenchError as error:
+            raise ResourceNotFoundError(str(error)) from error
+        try:
+            leaderboard = await state.run_long(state.pool.rank, ids)
+        except OnebenchError as error:
+            raise ResourceError(str(error)) from error
+        return leaderboard_result(leaderboard, selection, 1_000).model_dump_json(indent=1)
+
+
+def register_prompts(server: MCPServer, *, search: bool) -> None:
+    @server.prompt(
+        name="find_best_model",
+        description="Guides you from a capability described in words to a custom benchmark "
+        "and a ranking of the models on it.",
+    )
+    def find_best_model(capability: str) -> list[UserMessage]:
+        if search:
+            steps = (
+                f"1. Call search_samples with query={capability!r} and read the returned "
+                "sample texts: do they test that capability? Refine the query, top_k or "
+                "threshold (or add a `where` filter such as a category) until they do.\n"
+                "2. Call create_benchmark with a short name and the same query (or the "
+                "sample_ids you kept) to save it.\n"
+                "3. Call rank_models with benchmark=<that name>.\n"
+                "4."
+            )
+        else:
+            steps = (
+                "1. Call list_benchmarks and pick the source benchmarks (and categories) "
+                f"that test {capability!r}; this server has no semantic search.\n"
+                "2. Call rank_models with that benchmark (or with the sample_ids you chose).\n"
+                "3."
+            )
+        text = (
+            f"Find the best models for this capability: {capability}\n\n"
+            f"{steps} Call compare_models on the top two of that ranking to see how often the "
+            "first beats the second and in which categories each is stronger.\n"
+            "Then answer with the ranking, saying how many samples each score rests on and how "
+            "wide the intervals are; call models whose rank ranges overlap a tie rather than "
+            "picking a winner the data cannot separate."
+        )
+        return [UserMessage(text)]

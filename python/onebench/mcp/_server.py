@@ -1,0 +1,103 @@
+"""Building the MCP server over a pool, and running it over stdio or streamable HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+from mcp.server.mcpserver import MCPServer
+
+from .._core import __version__
+from ..pool import Pool
+from ._auth import BearerTokenMiddleware, check_listen
+from ._resources import register_prompts, register_resources
+from ._state import PoolState
+from ._tools import ToolSet, read_tools
+from ._writes import write_tools
+
+__all__ = ["build_server", "serve"]
+
+_INSTRUCTIONS = """\
+onebench pools the samples of many test sets, with sparse measurements of many models, and
+ranks models on any subset of samples (a custom benchmark) with uncertainty.
+Typical use: describe a capability -> find the samples that test it -> rank the models on
+them -> compare the top two -> profile a model's strengths and weaknesses.
+Scores are Plackett-Luce log-strengths; always report the intervals and how many samples a
+model's score rests on. The prompt 'find_best_model' walks through the steps.
+"""
+
+
+def build_server(pool: Pool | str | os.PathLike[str], *, allow_writes: bool = False) -> MCPServer:
+    """An MCP server over ``pool`` (a Pool or its directory). Read-only unless
+    ``allow_writes``: the write tools (add_measurements, evaluate_model) are then not
+    offered at all."""
+    if not isinstance(pool, Pool):
+        pool = Pool.open(pool)
+    state = PoolState(pool, allow_writes=allow_writes)
+    mode = (
+        "Writes are allowed (add_measurements, evaluate_model)."
+        if allow_writes
+        else "This server is read-only (start it with --allow-writes to add measurements)."
+    )
+    tools = ToolSet()
+    search = read_tools(tools, state)
+    if allow_writes:
+        write_tools(tools, state)
+    server: MCPServer = MCPServer(
+        name="onebench",
+        tools=tools.tools,
+        title="onebench: custom benchmarks and model rankings",
+        instructions=_INSTRUCTIONS + mode,
+        version=__version__,
+        log_level="WARNING",
+    )
+    register_resources(server, state)
+    register_prompts(server, search=search)
+    return server
+
+
+def serve(
+    pool_path: str | os.PathLike[str],
+    *,
+    transport: str = "stdio",
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    token: str | None = None,
+    allow_writes: bool = False,
+) -> None:
+    """Runs the server until interrupted. Logs go to stderr: on stdio, stdout is the
+    protocol channel."""
+    if transport == "http":
+        check_listen(host, token)  # before opening the pool: a refusal costs nothing
+    server = build_server(Path(pool_path), allow_writes=allow_writes)
+    if transport == "stdio":
+        server.run("stdio")
+        return
+    import anyio
+
+    anyio.run(_serve_http, server, host, port, token)
+
+
+async def _serve_http(server: MCPServer, host: str, port: int, token: str | None) -> None:
+    import uvicorn
+
+    app = server.streamable_http_app(host=host)
+    if token is not None:
+        app = BearerTokenMiddleware(app, token)
+    # Bind first so that port 0 (any free port) can be reported to the caller.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host.strip("[]"), port))
+    bound = listener.getsockname()[1]
+    shown = f"[{host.strip('[]')}]" if family == socket.AF_INET6 else host
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    print(
+        f"onebench serve: listening on http://{shown}:{bound}/mcp"
+        + (" (bearer token required)" if token else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    await uvicorn.Server(config).serve(sockets=[listener])

@@ -1,0 +1,195 @@
+"""The pool behind the server, and a per-version snapshot of what quick tools read.
+
+The Rust pool answers one call at a time (one mutex per handle), and a bootstrap ranking
+holds it for as long as it runs. Quick tools (list_models, pool_stats, list_benchmarks,
+argument checks) therefore read a snapshot taken once per pool version instead of the
+pool, so they keep answering while long work runs in a worker thread. Other writers are
+noticed by the manifest file changing (a stat, no lock), which triggers a refresh.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import anyio.to_thread
+import numpy as np
+
+from .._stats import pool_summary
+from ..exceptions import UnknownIdError
+from ..pool import Pool
+
+__all__ = ["PoolState", "Snapshot"]
+
+_T = TypeVar("_T")
+
+#: Concurrent long jobs (rankings, profiles, embedding, evaluation). Each one is already
+#: parallel inside Rust or torch; more of them at once would only share the same cores.
+LONG_WORK_THREADS = 2
+
+
+@dataclass
+class Snapshot:
+    """What the pool holds at one version, in the shapes the tools need."""
+
+    version: int
+    sample_ids: list[str]
+    copies: dict[str, str]  # another source's id of a sample -> the sample's id
+    benchmarks: np.ndarray  # benchmark name per sample (object array)
+    categories: list[str | None]  # metadata 'category' per sample
+    metrics: list[str | None]  # 'binary', 'numeric_higher', 'numeric_lower' or None
+    model_ids: list[str]
+    aliases: dict[str, list[str]]
+    lookup: dict[str, str]  # model id or alias -> model id
+    summary: dict[str, Any]
+    model_counts: dict[str, tuple[int, int, list[str]]]  # measurements, samples, benchmarks
+    cache: dict[Any, Any] = field(default_factory=dict)
+
+    def samples_of_benchmark(self, name: str) -> list[str]:
+        return [self.sample_ids[index] for index in np.flatnonzero(self.benchmarks == name)]
+
+    def resolve_model(self, name: str, field_name: str = "model") -> str:
+        """The model id of an id or alias; an unknown name suggests close ones."""
+        model = self.lookup.get(name)
+        if model is not None:
+            return model
+        close = difflib.get_close_matches(name, list(self.lookup), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(repr(item) for item in close)}?" if close else ""
+        raise UnknownIdError(
+            f"{field_name}: unknown model {name!r}{hint} (list_models shows every model)",
+            field=field_name,
+            id=name,
+        )
+
+
+class PoolState:
+    """One open pool shared by every session of a server."""
+
+    def __init__(self, pool: Pool, *, allow_writes: bool) -> None:
+        self.pool = pool
+        self.path = Path(pool.path)
+        self.allow_writes = allow_writes
+        self._lock = threading.Lock()
+        #: Held by every write of this server (see _writes.py).
+        self.write_lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._snapshot_key: tuple[int, int, int] | None = None
+        self._long_work = anyio.CapacityLimiter(LONG_WORK_THREADS)
+
+    def _manifest_key(self) -> tuple[int, int, int]:
+        try:
+            status = os.stat(self.path / "MANIFEST")
+        except OSError:
+            return (0, 0, 0)
+        return (status.st_ino, status.st_mtime_ns, status.st_size)
+
+    async def snapshot(self) -> Snapshot:
+        """The snapshot of the current pool version (rebuilt in a worker thread when the
+        manifest changed since the last one)."""
+        snapshot = self._snapshot
+        if snapshot is not None and self._snapshot_key == self._manifest_key():
+            return snapshot
+        return await anyio.to_thread.run_sync(self._rebuild)
+
+    def _rebuild(self) -> Snapshot:
+        with self._lock:
+            key = self._manifest_key()
+            if self._snapshot is not None and self._snapshot_key == key:
+                return self._snapshot
+            self.pool.refresh()
+            snapshot = _build_snapshot(self.pool)
+            self._snapshot, self._snapshot_key = snapshot, key
+            return snapshot
+
+    async def run_long(self, function: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Runs blocking work off the event loop, at most LONG_WORK_THREADS at a time."""
+        return await anyio.to_thread.run_sync(
+            partial(function, *args, **kwargs), limiter=self._long_work
+        )
+
+    async def run_quick(self, function: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """Runs short blocking work off the event loop (anyio's default thread pool)."""
+        return await anyio.to_thread.run_sync(partial(function, *args, **kwargs))
+
+
+def _build_snapshot(pool: Pool) -> Snapshot:
+    samples = pool.samples()
+    sample_ids = samples.column("sample_id").to_pylist()
+    benchmarks = np.array(samples.column("benchmark").to_pylist(), dtype=object)
+    categories: list[str | None] = []
+    for raw in samples.column("metadata").to_pylist():
+        category = json.loads(raw).get("category") if raw else None
+        categories.append(str(category) if category is not None else None)
+    models = pool.models()
+    model_ids = models.column("model").to_pylist()
+    aliases = dict(zip(model_ids, models.column("aliases").to_pylist(), strict=True))
+    lookup: dict[str, str] = {}
+    for model, names in aliases.items():
+        for name in names or []:
+            lookup.setdefault(name, model)
+    lookup.update({model: model for model in model_ids})
+    return Snapshot(
+        version=pool.version,
+        sample_ids=sample_ids,
+        copies=_copies(pool),
+        benchmarks=benchmarks,
+        categories=categories,
+        metrics=samples.column("metric").to_pylist(),
+        model_ids=model_ids,
+        aliases={model: list(names or []) for model, names in aliases.items()},
+        lookup=lookup,
+        summary=pool_summary(pool),
+        model_counts=_model_counts(pool, benchmarks, len(model_ids)),
+    )
+
+
+def _copies(pool: Pool) -> dict[str, str]:
+    table = pool.sample_copies()
+    return dict(
+        zip(table.column("sample_id").to_pylist(), table.column("same_as").to_pylist(), strict=True)
+    )
+
+
+def _model_counts(
+    pool: Pool, benchmarks: np.ndarray, n_models: int
+) -> dict[str, tuple[int, int, list[str]]]:
+    """Per model: measurements naming it, distinct samples, benchmarks (sorted)."""
+    core = pool._inner
+    cardinal_samples, cardinal_models, _, _ = core.cardinal_rows()
+    pair_samples, model_a, model_b, _, _, _ = core.pairwise_rows()
+    rank_samples, offsets, rank_models, _, _ = core.ranking_rows()
+    rank_rows = (
+        np.repeat(rank_samples.astype(np.int64), np.diff(offsets.astype(np.int64)))
+        if len(rank_samples)
+        else np.zeros(0, np.int64)
+    )
+    sample_of = np.concatenate([cardinal_samples, pair_samples, pair_samples, rank_rows]).astype(
+        np.int64
+    )
+    model_of = np.concatenate([cardinal_models, model_a, model_b, rank_models]).astype(np.int64)
+    measurements = np.bincount(model_of, minlength=n_models)
+    # A model listed in one ranking counts once per ranking, as for one pairwise row.
+    n_samples = len(benchmarks)
+    cells = np.unique(model_of * max(n_samples, 1) + sample_of)
+    cell_models, cell_samples = cells // max(n_samples, 1), cells % max(n_samples, 1)
+    distinct = np.bincount(cell_models, minlength=n_models)
+    names, codes = np.unique(benchmarks, return_inverse=True) if n_samples else ([], [])
+    pairs = np.unique(cell_models * max(len(names), 1) + np.asarray(codes)[cell_samples])
+    per_model: dict[int, list[str]] = {}
+    for pair in pairs:
+        per_model.setdefault(int(pair) // max(len(names), 1), []).append(
+            str(names[int(pair) % max(len(names), 1)])
+        )
+    model_ids = pool.model_ids()
+    return {
+        model_ids[index]: (int(measurements[index]), int(distinct[index]), per_model.get(index, []))
+        for index in range(n_models)
+    }
