@@ -207,8 +207,8 @@ def _alias(args: argparse.Namespace, pool: Pool) -> tuple[dict, str]:
     models = list(mapping.models)
     report = pool.add_models({"model": models, "aliases": [mapping.models[m] for m in models]})
     payload = {"models": mapping.models, "changed": report.added, "version": report.version}
-    aliases = sum(len(aliases) for aliases in mapping.models.values())
+    count = sum(len(aliases) for aliases in mapping.models.values())
     return (
         payload,
-        f"confirmed {aliases} alias(es) of {len(models)} model(s) (pool version {report.version})",
+        f"confirmed {count} alias(es) of {len(models)} model(s) (pool version {report.version})",
     )

@@ -63,7 +63,7 @@ class Helm:
 
 
 def _scenario(run: Path, spec: dict[str, Any]) -> str:
-    name = spec.get("name") if isinstance(spec.get("name"), str) else run.name
+    name = spec["name"] if isinstance(spec.get("name"), str) else run.name
     scenario, _, arguments = name.partition(":")
     kept = [
         part
@@ -95,7 +95,7 @@ def _instances(run: Path) -> tuple[dict[str, dict], dict[str, Any]]:
     if (run / "scenario_state.json").exists():
         state = json_document(run / "scenario_state.json")
         states = state.get("request_states", []) if isinstance(state, dict) else []
-        instances = {}
+        instances: dict[str, dict] = {}
         for request in states:
             instance = request.get("instance") if isinstance(request, dict) else None
             if isinstance(instance, dict) and "id" in instance:

@@ -210,7 +210,7 @@ def _metric(record: dict, path: Path, line: int, options: ImportOptions) -> str:
         if options.metric not in record:
             raise file_error(path, f"no metric {options.metric!r} in this record", line)
         return options.metric
-    listed = record.get("metrics") if isinstance(record.get("metrics"), list) else []
+    listed: list = record["metrics"] if isinstance(record.get("metrics"), list) else []
     for name in (*_PREFERRED, *listed):
         if isinstance(record.get(name), int | float):
             return str(name)

@@ -88,7 +88,7 @@ def _sources(files: list[Path], name: str | None) -> list[Source]:
         files_read = [str(path) for path in files]
         empty = pa.table({"sample_id": pa.array([], pa.string())})
         return [Source("long", name or _default_name(files[0]), files_read, empty, sample_table)]
-    sources = []
+    sources: list[Source] = []
     for path, table in measurements:
         for judge, part in _by_judge(_with_lines(path, _with_probability(table))):
             sources.append(

@@ -140,12 +140,12 @@ def lookalikes(new: list[str], known: dict[str, str]) -> list[tuple[str, str]]:
     every known name (model or alias) to its model."""
     exact: dict[str, str] = {}
     loose: dict[str, list[tuple[str, str]]] = {}
-    for name, model in known.items():
-        exact.setdefault(name_key(name), model)
-        loose.setdefault(name_key(name, without_date=True), []).append((name, model))
+    for name, owner in known.items():
+        exact.setdefault(name_key(name), owner)
+        loose.setdefault(name_key(name, without_date=True), []).append((name, owner))
     pairs = []
     for name in new:
-        model = exact.get(name_key(name))
+        model: str | None = exact.get(name_key(name))
         if model is None:
             dated = date_suffix(name) is not None
             model = next(
