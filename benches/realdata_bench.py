@@ -199,7 +199,7 @@ def render(results: dict[str, dict], seeds: int) -> str:
                 f"| {fraction:.0%} | " + " | ".join(_cell(cells[m]) for m in METHODS) + " |"
             )
     for name, table in results["structured"].items():
-        lines += [f"\n{name}: each model keeps half of the {GROUPS[name]} groups\n"]
+        lines += [f"\n{name}: each model keeps half (rounded up) of the {GROUPS[name]} groups\n"]
         lines += ["| kept by " + header, rule]
         for scheme, cells in table.items():
             lines.append(f"| {scheme} | " + " | ".join(_cell(cells[m]) for m in METHODS) + " |")
