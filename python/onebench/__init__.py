@@ -7,6 +7,8 @@ pairwise, rankings) and rank models on any subset with Plackett–Luce, with unc
 from __future__ import annotations
 
 from ._core import __version__
+from ._eval import EvalProgress, EvalReport, evaluate
+from ._judging import JudgeReport, judge_pairs
 from .exceptions import (
     ConvergenceError,
     CorruptPoolError,
@@ -27,7 +29,10 @@ __all__ = [
     "ConvergenceError",
     "CorruptPoolError",
     "DisconnectedGraphError",
+    "EvalProgress",
+    "EvalReport",
     "InvalidInputError",
+    "JudgeReport",
     "Leaderboard",
     "LeaderboardRow",
     "OnebenchError",
@@ -38,4 +43,6 @@ __all__ = [
     "PoolStats",
     "UnknownIdError",
     "__version__",
+    "evaluate",
+    "judge_pairs",
 ]
