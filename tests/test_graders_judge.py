@@ -3,6 +3,7 @@ pairs become pairwise measurements in the pool (skipped when judged again)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import onebench
@@ -117,3 +118,52 @@ def test_graded_samples_cannot_take_verdicts(judged_pool: onebench.Pool) -> None
     )
     with pytest.raises(onebench.InvalidInputError, match="'q0': its measurements are binary"):
         judge_pairs(judged_pool, "m1", "m2", judge=Scripted("j", fair))
+
+
+def test_cli_generates_outputs_then_judges_them(
+    pool: onebench.Pool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from onebench.cli import main
+    from onebench.infer import _runner
+
+    # Runners registered by a third party: two "models" and a judge, no weights needed.
+    monkeypatch.setattr(_runner, "_FACTORIES", dict(_runner._FACTORIES))
+    answers = {"right": lambda text: str(int(text.split()[0]) + 1), "wrong": lambda text: "0"}
+    _runner.register_runner("canned")(
+        lambda model, options, **settings: Scripted(model, answers[model])
+    )
+    _runner.register_runner("fair")(lambda model, options, **settings: Scripted(model, fair))
+    pool.add_samples(
+        [
+            {
+                "sample_id": f"q{i}",
+                "benchmark": "sums",
+                "text": f"{i} + 1?",
+                "reference": str(i + 1),
+            }
+            for i in range(4)
+        ]
+    )
+    common = ["--pool", str(pool.path), "--benchmark", "sums", "--json", "--no-progress"]
+    for model in ("right", "wrong"):
+        assert main(["eval", "--model", model, "--runner", "canned", "--no-grade", *common]) == 0
+        assert json.loads(capsys.readouterr().out)["generated"] == 4
+    arguments = [
+        "eval",
+        "--model",
+        "right",
+        "--against",
+        "wrong",
+        "--judge",
+        "fair-judge",
+        "--judge-runner",
+        "fair",
+        *common,
+    ]
+    assert main(arguments) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["wins_a"], report["committed"], report["judge"]) == (4, 4, "fair-judge")
+    assert main(arguments) == 0
+    assert json.loads(capsys.readouterr().out)["already_judged"] == 4
+    pool.refresh()
+    assert pool.measurements(kinds="pairwise").num_rows == 4

@@ -28,6 +28,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     add("--runner", default="transformers", help="transformers | http | ray (default transformers)")
     add("--grader", help="grade every sample with this grader (default: per sample)")
     add(
+        "--no-grade",
+        action="store_true",
+        help="only generate and keep the outputs (for judging them later with --against)",
+    )
+    add(
         "--grader-option",
         action="append",
         default=[],
@@ -135,25 +140,26 @@ def _runner_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 
 class _Bar:
-    """A tqdm progress bar on stderr showing samples and tokens per second."""
+    """A tqdm progress bar on stderr with samples/s and tokens/s. It starts with the first
+    output, so that loading the model does not count against the throughput."""
 
     def __init__(self, enabled: bool) -> None:
-        self.bar = None
-        if enabled:
+        self.enabled = enabled
+        self.bar: Any = None
+
+    def __call__(self, event: Any) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
             try:
                 from tqdm import tqdm
             except ImportError:
+                self.enabled = False
                 return
-            self.bar = tqdm(total=0, unit="sample", file=sys.stderr, dynamic_ncols=True)
-
-    def __call__(self, event: Any) -> None:
-        if self.bar is None:
-            return
+            self.bar = tqdm(total=event.total, unit="sample", file=sys.stderr, dynamic_ncols=True)
         self.bar.total = event.total
         self.bar.n = event.done
-        self.bar.set_postfix_str(
-            f"{event.tokens_per_second:.1f} tok/s {event.stage}", refresh=False
-        )
+        self.bar.set_postfix_str(f"{event.tokens_per_second:.1f} tok/s", refresh=False)
         self.bar.refresh()
 
     def close(self) -> None:
@@ -181,6 +187,7 @@ def run_eval(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any],
             runner=args.runner,
             grader=args.grader,
             grader_options=dict(_option(text) for text in args.grader_option),
+            grade=not args.no_grade,
             checkpoint=args.checkpoint,
             options={
                 "max_new_tokens": args.max_new_tokens,
