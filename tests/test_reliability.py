@@ -19,9 +19,10 @@ import sys, numpy as np, onebench
 pool = onebench.Pool.open(sys.argv[1])
 models = [f"m{{i}}" for i in range(10)]
 samples = np.array([f"s{{i}}" for i in range({N_SAMPLES})])
+print("ready", flush=True)
 while True:
     pool.refresh()
-    batch = len({{p for p in pool.measurements().column("source").to_pylist()}})
+    batch = pool.stats().measurements // {BATCH}
     rows = np.arange({BATCH})
     pool.add_measurements(
         {{"sample_id": samples[rows % {N_SAMPLES}], "model": np.array(models)[rows // {N_SAMPLES}],
@@ -51,15 +52,19 @@ def test_sigkill_during_commits_leaves_only_whole_batches(tmp_path: Path) -> Non
     pool.add_samples({"sample_id": [f"s{i}" for i in range(N_SAMPLES)]})
     pool.add_models([f"m{i}" for i in range(10)])
     rng = np.random.default_rng(0)
-    committed, deadline = 0, time.monotonic() + 40
+    committed, deadline = 0, time.monotonic() + 60
     rounds = 0
     while rounds < 25 and time.monotonic() < deadline:
         writer = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(path)],
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            text=True,
         )
-        time.sleep(float(rng.uniform(0.4, 1.2)))
+        # Start the clock once the writer has imported and opened the pool (seconds on a
+        # loaded machine), then kill it at a random point of its commits.
+        assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
+        time.sleep(float(rng.uniform(0.2, 1.5)))
         os.kill(writer.pid, signal.SIGKILL)
         writer.wait(timeout=30)
         assert writer.returncode == -signal.SIGKILL, writer.stderr.read() if writer.stderr else ""

@@ -20,13 +20,28 @@ fn run_ranges(loaded: &Loaded) -> impl Iterator<Item = (std::ops::Range<usize>, 
     })
 }
 
+/// Rows read between releases of the pages behind them (12 MB of cardinal rows).
+const RELEASE_ROWS: usize = 1 << 20;
+
+/// Every cardinal row in segment order. Each block's pages are released once its rows are
+/// read, so a pass holds at most one block of the pool resident beside what it builds.
 fn cardinal_iter(state: &State) -> impl Iterator<Item = (u32, u32, f32)> + '_ {
     state.cardinal.iter().flat_map(|loaded| {
-        loaded
-            .segment
+        let segment = &loaded.segment;
+        let block_bytes = RELEASE_ROWS * CARDINAL_ROW;
+        segment
             .payload()
-            .chunks_exact(CARDINAL_ROW)
-            .map(segment::cardinal_row)
+            .chunks(block_bytes)
+            .enumerate()
+            .flat_map(move |(index, block)| {
+                let release = std::iter::once_with(move || {
+                    segment.release_payload(index * block_bytes, block.len());
+                });
+                block
+                    .chunks_exact(CARDINAL_ROW)
+                    .map(segment::cardinal_row)
+                    .chain(release.filter_map(|()| None))
+            })
     })
 }
 
@@ -61,13 +76,18 @@ pub fn dataset(state: &State) -> Dataset {
         .map(|metric| *metric == Some(Metric::NumericLower))
         .collect();
     let cardinal = build_cardinal(n_samples, || cardinal_iter(state), &lower_is_better);
-    Dataset {
+    let dataset = Dataset {
         n_samples,
         n_models,
         cardinal,
         pairwise: pairwise_csr(state, n_samples),
         rankings: ranking_csr(state, n_samples),
+    };
+    // The dataset now holds every measurement; the segments' pages are not needed again.
+    for loaded in state.measurement_segments() {
+        loaded.segment.release_pages();
     }
+    dataset
 }
 
 fn pairwise_csr(state: &State, n_samples: usize) -> PairwiseCsr {

@@ -168,6 +168,30 @@ impl Segment {
         })
     }
 
+    /// Drops this process's resident copy of the mapped pages (best effort). Segments are
+    /// read in whole passes (checksum, replay, dataset build); between passes holding
+    /// their pages would double the resident memory of a pool whose measurements already
+    /// live in the dataset. The page cache keeps them, so a later pass re-maps them cheaply.
+    pub fn release_pages(&self) {
+        self.release_payload(0, self.payload().len());
+    }
+
+    /// [`Segment::release_pages`] for `len` payload bytes from `offset` (a pass releases
+    /// what it has read as it goes, so that it never holds a whole large segment).
+    pub fn release_payload(&self, offset: usize, len: usize) {
+        // Safety: the mapping is a read-only shared mapping of an immutable file, so
+        // MADV_DONTNEED only drops resident pages; later reads fault them back in from the
+        // file with the same contents, so no byte a live reference sees ever changes.
+        #[cfg(unix)]
+        let _ = unsafe {
+            self.map.unchecked_advise_range(
+                memmap2::UncheckedAdvice::DontNeed,
+                HEADER_LEN + offset,
+                len,
+            )
+        };
+    }
+
     /// The bytes between header and trailer.
     pub fn payload(&self) -> &[u8] {
         &self.map[HEADER_LEN..self.map.len() - TRAILER_LEN]

@@ -207,6 +207,7 @@ impl State {
                 &counts,
                 &mut metrics,
             )?;
+            loaded.segment.release_pages();
         }
         delta.metrics = metrics;
         delta.models = models;
