@@ -53,7 +53,7 @@ def test_generation_options_are_checked() -> None:
             GenerationOptions.from_dict(bad)
     with pytest.raises(InvalidInputError, match="unknown option 'beams'"):
         GenerationOptions.from_dict({"beams": 2})
-    assert runner_kinds() == ["http", "ray", "transformers"]
+    assert {"http", "ray", "transformers"} <= set(runner_kinds())
     with pytest.raises(InvalidInputError, match="unknown runner"):
         load_runner("nope", "x")
 
