@@ -229,6 +229,6 @@ class RunStore:
         return self._append("outputs", pa.table(columns, schema=_OUTPUT_SCHEMA), session)
 
     def append_grades(self, rows: Sequence[tuple[str, str, float, str]]) -> Path:
-        columns = list(zip(*rows, strict=True)) if rows else [[], [], [], []]
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[]] * 4
         table = pa.table(dict(zip(_GRADE_SCHEMA.names, columns, strict=True)), schema=_GRADE_SCHEMA)
         return self._append("grades", table, {})

@@ -58,8 +58,8 @@ class NumericMatch:
         self.relative_tolerance = relative_tolerance
 
     def grade(self, sample: GradingSample, output: str) -> Grade:
-        expected = [extract_number(reference) for reference in sample.references]
-        expected = [value for value in expected if value is not None]
+        found = [extract_number(reference) for reference in sample.references]
+        expected = [value for value in found if value is not None]
         if not expected:
             raise InvalidInputError(
                 f"sample {sample.sample_id!r}: numeric needs a reference with a number",

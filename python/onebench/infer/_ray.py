@@ -88,7 +88,7 @@ class RayRunner:
             # Without a GPU each replica gets the threads it reserved, not every core.
             settings["threads"] = max(1, int(cpus_per_replica))
         replica = ray.remote(num_gpus=gpus_per_replica, num_cpus=cpus_per_replica)(_Replica)
-        self._actors = [
+        self._actors: list[Any] = [
             replica.remote(model, self.options.to_dict(), settings) for _ in range(replicas)
         ]
         self._pool = ActorPool(self._actors)

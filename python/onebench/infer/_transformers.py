@@ -111,7 +111,7 @@ class TransformersRunner:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.network = AutoModelForCausalLM.from_pretrained(
             model, dtype=getattr(torch, dtype), trust_remote_code=trust_remote_code
-        ).to(self.device)
+        ).to(self.device)  # type: ignore[arg-type]
         self.network.eval()
         has_template = bool(getattr(self.tokenizer, "chat_template", None))
         self.chat_template = has_template if chat_template is None else chat_template
@@ -175,7 +175,7 @@ class TransformersRunner:
             produced = tokens.tolist()
             if eos in produced:
                 produced = produced[: produced.index(eos) + 1]
-            text = self.tokenizer.decode(produced, skip_special_tokens=True)
+            text = str(self.tokenizer.decode(produced, skip_special_tokens=True))
             text, _ = truncate_at_stop(text, self.options.stop)
             yield Generation(prompt.sample_id, text, len(ids), len(produced), share)
 
