@@ -86,10 +86,14 @@ class HTTPRunner:
         return f"HTTPRunner(model={self.model!r}, base_url={self.base_url!r}, api={self.api!r})"
 
     def generate(self, prompts: Sequence[Prompt]) -> Iterator[Generation]:
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="onebench-http") as pool:
+        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="onebench-http")
+        try:
             futures = [pool.submit(self._one, prompt) for prompt in prompts]
             for future in as_completed(futures):
                 yield future.result()
+        finally:
+            # On Ctrl-C or an early stop, queued requests are dropped, not sent.
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         pass  # no connection is kept between calls
