@@ -126,7 +126,7 @@ impl State {
             .collect();
         let mut delta = Delta::default();
         let mut models: Option<Models> = None;
-        let mut new_ids: HashSet<String> = HashSet::new();
+        let mut new_ids: rustc_hash::FxHashSet<String> = rustc_hash::FxHashSet::default();
         let mut new_samples = 0usize;
         for entry in &manifest.segments {
             let path = pool.join(&entry.name);
