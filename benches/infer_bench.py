@@ -1,7 +1,7 @@
 """Generation throughput of the local transformers runner against a plain
 one-prompt-at-a-time ``model.generate`` loop, in one run, on the same model and prompts.
 
-    python benches/infer_bench.py                     # CPU: a small GPT-2, 64 prompts
+    python benches/infer_bench.py                     # CPU: a small GPT-2, 32 prompts
     python benches/infer_bench.py --config gpu        # GPU (bf16): a GPT-2-small-sized model
 
 The model is a randomly initialised GPT-2 built from a config and a byte-level BPE
@@ -24,7 +24,7 @@ from pathlib import Path
 
 CONFIGS = {
     # n_layer, n_embd, n_head, vocab, prompts, max_new_tokens, batch_size
-    "cpu": (4, 256, 4, 2000, 64, 32, 16),
+    "cpu": (4, 256, 4, 2000, 32, 32, 16),
     "gpu": (12, 768, 12, 32000, 512, 128, 64),
 }
 
