@@ -21,10 +21,12 @@ from .exceptions import (
     UnknownIdError,
 )
 from .pool import CommitReport, Pool, PoolStats
+from .query import Benchmark
 from .ranking import METHODS, Leaderboard, LeaderboardRow
 
 __all__ = [
     "METHODS",
+    "Benchmark",
     "CommitReport",
     "ConvergenceError",
     "CorruptPoolError",

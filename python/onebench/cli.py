@@ -37,6 +37,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from ._identity_cli import run_import
 
     payload, text = run_import(args, _pool_path(args.pool))
+    if args.embed:
+        from ._query_cli import embed_after_import
+
+        payload, text = embed_after_import(args, _pool_path(args.pool), payload, text)
     _emit(args, payload, text)
     return 0
 
@@ -88,6 +92,22 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     _emit(args, leaderboard.to_dict(), str(leaderboard))
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from ._query_cli import run_query
+
+    payload, text = run_query(args, _pool_path(args.pool))
+    _emit(args, payload, text)
+    return 0
+
+
+def _cmd_embed(args: argparse.Namespace) -> int:
+    from ._query_cli import run_embed
+
+    payload, text = run_embed(args, _pool_path(args.pool))
+    _emit(args, payload, text)
     return 0
 
 
@@ -177,6 +197,9 @@ def _parser() -> argparse.ArgumentParser:
         help="import result files (lm-eval, HELM, AlpacaEval, arena, inspect, long format, ...)",
     )
     add_import_arguments(importer)
+    importer.add_argument(
+        "--embed", action="store_true", help="embed the new samples for `onebench query`"
+    )
     importer.set_defaults(handler=_cmd_import)
     add_models_commands(commands, common)
     commands.choices["models"].set_defaults(handler=_cmd_models)
@@ -197,6 +220,19 @@ def _parser() -> argparse.ArgumentParser:
         "--benchmark", action="append", help="rank on this benchmark's samples (repeatable)"
     )
     ranker.set_defaults(handler=_cmd_rank)
+
+    from ._query_cli import add_embed_arguments, add_query_arguments
+
+    querier = commands.add_parser(
+        "query", parents=[common], help="find the samples that test a capability; rank on them"
+    )
+    add_query_arguments(querier)
+    querier.set_defaults(handler=_cmd_query)
+    embedder = commands.add_parser(
+        "embed", parents=[common], help="embed the samples that have no embedding yet"
+    )
+    add_embed_arguments(embedder)
+    embedder.set_defaults(handler=_cmd_embed)
 
     exporter = commands.add_parser("export", parents=[common], help="write Parquet files")
     exporter.add_argument("--out", required=True, help="output folder")

