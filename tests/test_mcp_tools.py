@@ -16,6 +16,7 @@ from mcp_fixtures import build_synthetic_pool, category_ids
 
 mcp = pytest.importorskip("mcp")
 from mcp import Client  # noqa: E402
+from onebench.infer import Generation, GenerationOptions, register_runner  # noqa: E402
 from onebench.mcp import build_server  # noqa: E402
 
 pytestmark = pytest.mark.anyio
@@ -45,15 +46,15 @@ def writable_dir(pool_dir: Path, tmp_path: Path) -> Path:
     return copy
 
 
-async def call(client: Client, name: str, **arguments: Any) -> dict[str, Any]:
-    result = await client.call_tool(name, arguments)
+async def call(client: Client, tool: str, /, **arguments: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
     assert not result.is_error, result.content[0].text
     assert result.structured_content is not None
     return result.structured_content
 
 
-async def call_error(client: Client, name: str, **arguments: Any) -> str:
-    result = await client.call_tool(name, arguments)
+async def call_error(client: Client, tool: str, /, **arguments: Any) -> str:
+    result = await client.call_tool(tool, arguments)
     assert result.is_error, result.structured_content
     return result.content[0].text
 
@@ -62,12 +63,14 @@ async def test_tools_are_listed_with_descriptions_and_output_schemas(pool: onebe
     async with Client(build_server(pool)) as client:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
     expected = {"rank_models", "compare_models", "model_profile", "list_models", "pool_stats"}
-    assert expected | {"list_benchmarks"} <= set(tools)
+    assert expected | {"list_benchmarks", "search_samples", "create_benchmark"} <= set(tools)
     assert "add_measurements" not in tools and "evaluate_model" not in tools
     for tool in tools.values():
         assert tool.description and len(tool.description) > 60
         assert tool.output_schema is not None and tool.output_schema["type"] == "object"
-        assert tool.annotations is not None and tool.annotations.read_only_hint
+        # create_benchmark saves a definition file (no measurements); all else only reads.
+        assert tool.annotations is not None
+        assert tool.annotations.read_only_hint == (tool.name != "create_benchmark")
     assert tools["rank_models"].input_schema["additionalProperties"] is False
     bootstrap = tools["rank_models"].input_schema["properties"]["bootstrap"]
     assert bootstrap["maximum"] == 1000
@@ -260,7 +263,7 @@ async def test_bad_arguments_are_tool_errors_and_the_server_keeps_answering(
         assert "bootstrap" in await call_error(client, "rank_models", bootstrap=10**9)
         assert "empty" in await call_error(client, "rank_models", sample_ids=[])
         assert "unknown sample id 'x'" in await call_error(client, "rank_models", sample_ids=["x"])
-        assert "not both" in await call_error(
+        assert "not benchmark and sample_ids" in await call_error(
             client, "rank_models", benchmark="duels", sample_ids=["extra/0"]
         )
         assert "method" in await call_error(client, "rank_models", method="astrology")
@@ -431,3 +434,196 @@ async def test_long_work_runs_off_the_event_loop(tmp_path: Path) -> None:
                 assert (await call(client, "pool_stats"))["samples"] == 5021
                 finished.append("quick")
     assert finished == ["quick"] * 5 + ["ranking"], finished
+
+
+async def test_search_create_and_rank_a_saved_benchmark(writable_dir: Path) -> None:
+    """Without embeddings, search falls back to lexical (BM25) search."""
+    pool = onebench.Pool.open(writable_dir)
+    chemistry = set(category_ids(pool, "chemistry"))
+    async with Client(build_server(pool)) as client:
+        found = await call(client, "search_samples", query="chemistry question", top_k=30)
+        assert found["search"] == "lexical" and found["n_results"] == 30
+        assert all(hit["sample_id"] in chemistry for hit in found["samples"])
+        assert all(
+            hit["category"] == "chemistry" and hit["text"].startswith("chemistry")
+            for hit in found["samples"]
+        )
+        filtered = await call(
+            client,
+            "search_samples",
+            query="question",
+            top_k=10,
+            where={"category": "law"},
+            text_chars=3,
+        )
+        assert {hit["category"] for hit in filtered["samples"]} == {"law"}
+        assert all(len(hit["text"]) <= 6 for hit in filtered["samples"])
+        created = await call(
+            client, "create_benchmark", name="chem", query="chemistry question", top_k=30
+        )
+        assert created["n_samples"] == 30 and created["groups"] == {"chemistry": 30}
+        assert json.loads(created["query"])["text"] == "chemistry question"
+        listed = await call(client, "list_benchmarks")
+        saved = [entry for entry in listed["benchmarks"] if entry["kind"] == "saved"]
+        assert saved == [
+            {
+                "name": "chem",
+                "kind": "saved",
+                "n_samples": 30,
+                "query": "chemistry question",
+                "categories": [],
+            }
+        ]
+        ranked = await call(client, "rank_models", benchmark="chem")
+        by_query = await call(client, "rank_models", query="chemistry question", top_k=30)
+        assert ranked["selection"]["kind"] == "saved_benchmark"
+        assert (
+            by_query["selection"]["kind"] == "query"
+            and "lexical" in by_query["selection"]["description"]
+        )
+        ids = [hit["sample_id"] for hit in found["samples"]]
+        assert [row["model"] for row in ranked["models"]] == pool.rank(ids).models
+        assert [row["model"] for row in by_query["models"]] == pool.rank(ids).models
+        compared = await call(
+            client, "compare_models", model_a="model-000", model_b="model-001", benchmark="chem"
+        )
+        assert {group["group"] for group in compared["by_group"]} <= {"chemistry"}
+        hand_picked = await call(
+            client, "create_benchmark", name="duo", sample_ids=["extra/0", "extra/1"]
+        )
+        assert hand_picked["n_samples"] == 2 and hand_picked["groups"] == {"duels": 2}
+        definition = json.loads(
+            (await client.read_resource("onebench://benchmarks/chem")).contents[0].text
+        )
+        assert definition["sample_ids"] == ids and definition["query"] == "chemistry question"
+        # Bad requests: tool errors, and the server keeps answering.
+        assert "already exists" in await call_error(
+            client, "create_benchmark", name="chem", query="law"
+        )
+        assert "source benchmark" in await call_error(
+            client, "create_benchmark", name="duels", query="law"
+        )
+        assert "a query, a where filter or sample_ids" in await call_error(
+            client, "create_benchmark", name="x"
+        )
+        assert "either a query (or where) or sample_ids" in await call_error(
+            client, "create_benchmark", name="x", query="law", sample_ids=["extra/0"]
+        )
+        assert "unknown sample id 'nope'" in await call_error(
+            client, "create_benchmark", name="x", sample_ids=["nope"]
+        )
+        assert "name" in await call_error(client, "create_benchmark", name="../escape", query="law")
+        assert "query" in await call_error(client, "search_samples", query="")
+        assert "query text is empty" in await call_error(client, "search_samples", query="   ")
+        assert "top_k" in await call_error(client, "search_samples", query="law", top_k=10**9)
+        assert "top_k" in await call_error(client, "search_samples", query="law", top_k=0)
+        assert "at most 1000 characters" in await call_error(
+            client, "search_samples", query="x" * 1001
+        )
+        assert "onebench embed" in await call_error(
+            client, "search_samples", query="law", search="semantic"
+        )
+        assert "refine a query or a where filter" in await call_error(
+            client, "rank_models", top_k=5
+        )
+        assert "not benchmark" in await call_error(
+            client, "rank_models", benchmark="duels", where={"category": "law"}
+        )
+        assert "needs a query text" in await call_error(
+            client, "rank_models", where={"category": "law"}, threshold=0.5
+        )
+        law = await call(client, "rank_models", where={"category": "law"})
+        assert law["selection"]["kind"] == "filter" and law["selection"]["n_samples"] == 1000
+        assert [row["model"] for row in law["models"]] == pool.rank(
+            category_ids(pool, "law")
+        ).models
+        filtered = await call(client, "create_benchmark", name="law", where={"category": "law"})
+        assert filtered["n_samples"] == 1000 and filtered["groups"] == {"law": 1000}
+        assert "no sample matches" in await call_error(
+            client, "rank_models", query="zebra", threshold=5.0
+        )
+        unknown_key = await call_error(
+            client, "search_samples", query="law", where={"colour": "red"}
+        )
+        assert "colour" in unknown_key
+        assert (await call(client, "pool_stats"))["samples"] == 3021
+    assert pool.benchmarks() == ["chem", "duo", "law"]
+
+
+@register_runner("mcp-test-oracle")
+def _oracle_runner(model: str, *, options: GenerationOptions, **settings: Any) -> Any:
+    """Answers 'answer <n>' to the prompt of sample evalset/<n>: right for even n only."""
+
+    class Oracle:
+        kind = "mcp-test-oracle"
+
+        def __init__(self) -> None:
+            self.model, self.options = model, options
+
+        def settings(self) -> dict[str, Any]:
+            return dict(settings)
+
+        def generate(self, prompts: Any) -> Any:
+            for prompt in prompts:
+                number = int(prompt.sample_id.rsplit("/", 1)[1])
+                text = f"answer {number}" if number % 2 == 0 else "no idea"
+                yield Generation(prompt.sample_id, text, 5, 2, 0.001)
+
+        def close(self) -> None:
+            pass
+
+    return Oracle()
+
+
+async def test_evaluate_model_commits_grades_with_progress(writable_dir: Path) -> None:
+    pool = onebench.Pool.open(writable_dir)
+    pool.add_samples(
+        [
+            {
+                "sample_id": f"evalset/{n}",
+                "benchmark": "evalset",
+                "text": f"Say answer {n}.",
+                "reference": f"answer {n}",
+            }
+            for n in range(12)
+        ]
+    )
+    rivals = [{"sample_id": f"evalset/{n}", "model": "model-000", "score": 0} for n in range(12)]
+    pool.add_measurements(rivals, kind="binary")
+    async with Client(build_server(pool)) as client:
+        assert "evaluate_model" not in {tool.name for tool in (await client.list_tools()).tools}
+    progress: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append((done, total, message))
+
+    arguments = {
+        "model": "oracle",
+        "benchmark": "evalset",
+        "runner": "mcp-test-oracle",
+        "grader": "exact_match",
+    }
+    async with Client(build_server(pool, allow_writes=True)) as client:
+        result = await client.call_tool("evaluate_model", arguments, progress_callback=on_progress)
+        assert not result.is_error, result.content[0].text
+        report = result.structured_content
+        assert (report["model"], report["selected"], report["generated"], report["committed"]) == (
+            "oracle",
+            12,
+            12,
+            12,
+        )
+        assert report["mean_score"] == {"exact_match": 0.5}
+        assert progress and progress[-1][:2] == (12, 12) and "committed" in (progress[-1][2] or "")
+        ranked = await call(client, "rank_models", benchmark="evalset")
+        assert [row["model"] for row in ranked["models"]] == ["oracle", "model-000"]
+        again = await call(client, "evaluate_model", **arguments)
+        assert (again["already_measured"], again["committed"]) == (12, 0)
+        unknown = await call_error(
+            client, "evaluate_model", **{**arguments, "model": "psychic", "runner": "telepathy"}
+        )
+        assert "unknown runner 'telepathy'" in unknown
+        assert "choose the samples" in await call_error(client, "evaluate_model", model="oracle")
+        assert "limit" in await call_error(client, "evaluate_model", **arguments, limit=10**9)
+    scores = pool.measurements(models=["oracle"]).to_pandas()
+    assert len(scores) == 12 and scores["score"].sum() == 6

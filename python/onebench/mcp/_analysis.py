@@ -27,7 +27,7 @@ from ._models import (
 )
 from ._state import Snapshot
 
-__all__ = ["compare", "leaderboard_result", "profile"]
+__all__ = ["compare", "leaderboard_result", "models_measured_on", "profile"]
 
 _CARDINAL = pa.array(["binary", "numeric"])
 
@@ -70,6 +70,18 @@ def leaderboard_result(
     )
 
 
+def models_measured_on(pool: Pool, samples: list[str] | None) -> set[str]:
+    """The models that some measurement on ``samples`` names."""
+    table = pool.measurements(samples)
+    names: set[str] = set()
+    for column in ("model", "model_a", "model_b"):
+        values = pc.unique(table.column(column).cast(pa.string())).to_pylist()
+        names.update(value for value in values if value is not None)
+    for ranking in table.column("ranking").drop_null().to_pylist():
+        names.update(model for group in ranking for model in group)
+    return names
+
+
 def group_of(snapshot: Snapshot, index: int, by: str) -> str:
     """A sample's group: its category (``by='category'``, when it has one) or benchmark."""
     if by == "category":
@@ -77,14 +89,6 @@ def group_of(snapshot: Snapshot, index: int, by: str) -> str:
         if category is not None:
             return category
     return str(snapshot.benchmarks[index])
-
-
-def _sample_index(snapshot: Snapshot) -> dict[str, int]:
-    index = snapshot.cache.get("sample_index")
-    if index is None:
-        index = {sample_id: position for position, sample_id in enumerate(snapshot.sample_ids)}
-        snapshot.cache["sample_index"] = index
-    return index
 
 
 def _outcomes(
@@ -103,7 +107,7 @@ def _outcomes(
         wide = frame.pivot_table(index="sample_id", columns="model", values="score", aggfunc="mean")
         if a in wide.columns and b in wide.columns:
             both = wide[[a, b]].dropna()
-            index = _sample_index(snapshot)
+            index = snapshot.index()
             for sample_id, score_a, score_b in zip(
                 both.index, both[a].to_numpy(), both[b].to_numpy(), strict=True
             ):
@@ -146,7 +150,7 @@ def compare(
             )
     row_a, row_b = standing[a], standing[b]
     outcomes = _outcomes(pool, snapshot, samples, a, b)
-    index = _sample_index(snapshot)
+    index = snapshot.index()
     groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for sample_id, outcome in outcomes.items():
         counts = groups[group_of(snapshot, index[sample_id], by)]
@@ -190,7 +194,7 @@ def _stronger(a_wins: int, b_wins: int) -> Any:
 
 def profile(pool: Pool, snapshot: Snapshot, model: str, by: str, top: int) -> ModelProfile:
     own = pool.measurements(models=[model])
-    index = _sample_index(snapshot)
+    index = snapshot.index()
     measured = {index[str(sample_id)] for sample_id in own.column("sample_id").to_pylist()}
     if not measured:
         raise InvalidInputError(f"model: {model!r} has no measurements", field="model")
@@ -268,7 +272,7 @@ def _mean_scores(
         return {}, {}
     scored = sorted({str(sample_id) for sample_id in own.column("sample_id").to_pylist()})
     everyone = pool.measurements(scored, kinds=["binary", "numeric"])
-    index = _sample_index(snapshot)
+    index = snapshot.index()
     results = []
     for table in (own, everyone):
         frame = table.select(["sample_id", "score"]).to_pandas()

@@ -16,6 +16,8 @@ __all__ = [
     "BenchmarkList",
     "CommitResult",
     "ComparisonResult",
+    "CreatedBenchmark",
+    "EvaluationResult",
     "GroupComparison",
     "GroupStanding",
     "LeaderboardResult",
@@ -25,14 +27,16 @@ __all__ = [
     "ModelProfile",
     "ModelStanding",
     "PoolStatsResult",
+    "SampleHit",
     "SampleSelection",
+    "SearchResult",
 ]
 
 
 class SampleSelection(BaseModel):
     """Which samples an answer rests on."""
 
-    kind: Literal["pool", "benchmark", "saved_benchmark", "sample_ids", "query"] = Field(
+    kind: Literal["pool", "benchmark", "saved_benchmark", "sample_ids", "query", "filter"] = Field(
         description="how the samples were chosen"
     )
     description: str = Field(description="the selection in words, e.g. 'benchmark mmlu_pro'")
@@ -172,6 +176,33 @@ class BenchmarkList(BaseModel):
     benchmarks: list[BenchmarkInfo]
 
 
+class SampleHit(BaseModel):
+    sample_id: str
+    benchmark: str
+    category: str | None
+    similarity: float | None = Field(
+        description="similarity to the query (cosine for semantic search, BM25 for lexical)"
+    )
+    text: str = Field(description="the start of the sample's prompt")
+
+
+class SearchResult(BaseModel):
+    query: str
+    search: Literal["semantic", "lexical", "filter"] = Field(description="the search method used")
+    n_results: int
+    samples: list[SampleHit] = Field(description="best match first")
+
+
+class CreatedBenchmark(BaseModel):
+    name: str
+    n_samples: int
+    query: str = Field(description="the recorded specification that reproduces it (JSON)")
+    groups: dict[str, int] = Field(
+        description="samples per category (or per benchmark for samples without one)"
+    )
+    preview: list[SampleHit] = Field(description="the first samples")
+
+
 class PoolStatsResult(BaseModel):
     path: str
     version: int = Field(description="the pool version these counts describe")
@@ -238,3 +269,19 @@ class CommitResult(BaseModel):
     added: int = Field(description="measurements added")
     skipped: int = Field(description="rows already present (identical), not added again")
     models_added: int
+
+
+class EvaluationResult(BaseModel):
+    run_id: str = Field(description="the run folder in the pool that keeps the outputs")
+    model: str = Field(description="the model id the measurements were committed under")
+    selected: int = Field(description="samples selected (after limit)")
+    already_measured: int = Field(description="samples skipped: already graded for this model")
+    generated: int
+    reused: int = Field(description="outputs reused from an earlier, interrupted run")
+    failed: int = Field(description="prompts the runner gave up on (no measurement)")
+    committed: int = Field(description="measurements committed to the pool")
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    stopped: str | None = Field(description="'budget' when the budget ended the run early")
+    mean_score: dict[str, float] = Field(description="per grader: mean score of this run")

@@ -7,8 +7,9 @@ from mcp.server.mcpserver.prompts.base import UserMessage
 from ..exceptions import OnebenchError
 from ._analysis import leaderboard_result
 from ._models import BenchmarkDefinition
+from ._selection import select
 from ._state import PoolState
-from ._tools import benchmark_list, pool_stats_result, select_samples
+from ._tools import benchmark_list, pool_stats_result, saved_benchmarks
 
 __all__ = ["register_prompts", "register_resources"]
 
@@ -32,7 +33,9 @@ def register_resources(server: MCPServer, state: PoolState) -> None:
         mime_type=_JSON,
     )
     async def benchmarks_resource() -> str:
-        return benchmark_list(await state.snapshot()).model_dump_json(indent=1)
+        snapshot = await state.snapshot()
+        saved = await state.run_quick(saved_benchmarks, state)
+        return benchmark_list(snapshot, saved).model_dump_json(indent=1)
 
     @server.resource(
         "onebench://benchmarks/{name}",
@@ -42,12 +45,12 @@ def register_resources(server: MCPServer, state: PoolState) -> None:
     )
     async def benchmark_resource(name: str) -> str:
         snapshot = await state.snapshot()
-        entry = next(
-            (item for item in benchmark_list(snapshot).benchmarks if item.name == name), None
-        )
+        saved = await state.run_quick(saved_benchmarks, state)
+        listed = benchmark_list(snapshot, saved).benchmarks
+        entry = next((item for item in listed if item.name == name), None)
         if entry is None:
             raise ResourceNotFoundError(f"unknown benchmark {name!r}")
-        ids, _ = select_samples(snapshot, name, None)
+        ids, _ = await select(state, snapshot, benchmark=name)
         definition = BenchmarkDefinition(**entry.model_dump(), sample_ids=ids or [])
         return definition.model_dump_json(indent=1)
 
@@ -61,7 +64,9 @@ def register_resources(server: MCPServer, state: PoolState) -> None:
     async def leaderboard_resource(name: str) -> str:
         snapshot = await state.snapshot()
         try:
-            ids, selection = select_samples(snapshot, None if name == "pool" else name, None)
+            ids, selection = await select(
+                state, snapshot, benchmark=None if name == "pool" else name
+            )
         except OnebenchError as error:
             raise ResourceNotFoundError(str(error)) from error
         try:
@@ -71,33 +76,23 @@ def register_resources(server: MCPServer, state: PoolState) -> None:
         return leaderboard_result(leaderboard, selection, 1_000).model_dump_json(indent=1)
 
 
-def register_prompts(server: MCPServer, *, search: bool) -> None:
+def register_prompts(server: MCPServer) -> None:
     @server.prompt(
         name="find_best_model",
         description="Guides you from a capability described in words to a custom benchmark "
         "and a ranking of the models on it.",
     )
     def find_best_model(capability: str) -> list[UserMessage]:
-        if search:
-            steps = (
-                f"1. Call search_samples with query={capability!r} and read the returned "
-                "sample texts: do they test that capability? Refine the query, top_k or "
-                "threshold (or add a `where` filter such as a category) until they do.\n"
-                "2. Call create_benchmark with a short name and the same query (or the "
-                "sample_ids you kept) to save it.\n"
-                "3. Call rank_models with benchmark=<that name>.\n"
-                "4."
-            )
-        else:
-            steps = (
-                "1. Call list_benchmarks and pick the source benchmarks (and categories) "
-                f"that test {capability!r}; this server has no semantic search.\n"
-                "2. Call rank_models with that benchmark (or with the sample_ids you chose).\n"
-                "3."
-            )
         text = (
             f"Find the best models for this capability: {capability}\n\n"
-            f"{steps} Call compare_models on the top two of that ranking to see how often the "
+            f"1. Call search_samples with query={capability!r} and read the returned "
+            "sample texts: do they test that capability? Refine the query, top_k or "
+            "threshold (or add a `where` filter such as a category; list_benchmarks shows "
+            "the categories) until they do.\n"
+            "2. Call create_benchmark with a short name and the same query arguments (or "
+            "the sample_ids you kept) to save it.\n"
+            "3. Call rank_models with benchmark=<that name>.\n"
+            "4. Call compare_models on the top two of that ranking to see how often the "
             "first beats the second and in which categories each is stronger.\n"
             "Then answer with the ranking, saying how many samples each score rests on and how "
             "wide the intervals are; call models whose rank ranges overlap a tie rather than "

@@ -11,10 +11,13 @@ from mcp.server.mcpserver import MCPServer
 
 from .._core import __version__
 from ..pool import Pool
+from ._arguments import ToolSet
 from ._auth import BearerTokenMiddleware, check_listen
+from ._evaluate import evaluation_tools
+from ._query_tools import query_tools
 from ._resources import register_prompts, register_resources
 from ._state import PoolState
-from ._tools import ToolSet, read_tools
+from ._tools import read_tools
 from ._writes import write_tools
 
 __all__ = ["build_server", "serve"]
@@ -42,9 +45,11 @@ def build_server(pool: Pool | str | os.PathLike[str], *, allow_writes: bool = Fa
         else "This server is read-only (start it with --allow-writes to add measurements)."
     )
     tools = ToolSet()
-    search = read_tools(tools, state)
+    read_tools(tools, state)
+    query_tools(tools, state)
     if allow_writes:
         write_tools(tools, state)
+        evaluation_tools(tools, state)
     server: MCPServer = MCPServer(
         name="onebench",
         tools=tools.tools,
@@ -54,7 +59,7 @@ def build_server(pool: Pool | str | os.PathLike[str], *, allow_writes: bool = Fa
         log_level="WARNING",
     )
     register_resources(server, state)
-    register_prompts(server, search=search)
+    register_prompts(server)
     return server
 
 

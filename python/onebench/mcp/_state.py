@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import anyio
 import anyio.to_thread
 import numpy as np
+import pyarrow as pa
 
 from .._stats import pool_summary
 from ..exceptions import UnknownIdError
@@ -51,7 +52,28 @@ class Snapshot:
     lookup: dict[str, str]  # model id or alias -> model id
     summary: dict[str, Any]
     model_counts: dict[str, tuple[int, int, list[str]]]  # measurements, samples, benchmarks
+    sample_measurements: np.ndarray  # measurements per sample
+    table: pa.Table  # pool.samples() at this version
     cache: dict[Any, Any] = field(default_factory=dict)
+
+    def index(self) -> dict[str, int]:
+        """Sample id -> position (built on first use)."""
+        index = self.cache.get("sample_index")
+        if index is None:
+            index = {sample_id: position for position, sample_id in enumerate(self.sample_ids)}
+            self.cache["sample_index"] = index
+        return index
+
+    def text(self, position: int) -> str:
+        return self.table.column("text")[position].as_py() or ""
+
+    def measurements_on(self, sample_ids: list[str] | None) -> int:
+        """Measurements on these samples (None: the whole pool); unknown ids count 0."""
+        if sample_ids is None:
+            return int(self.sample_measurements.sum())
+        index = self.index()
+        positions = [index[sample_id] for sample_id in sample_ids if sample_id in index]
+        return int(self.sample_measurements[positions].sum())
 
     def samples_of_benchmark(self, name: str) -> list[str]:
         return [self.sample_ids[index] for index in np.flatnonzero(self.benchmarks == name)]
@@ -136,6 +158,7 @@ def _build_snapshot(pool: Pool) -> Snapshot:
         for name in names or []:
             lookup.setdefault(name, model)
     lookup.update({model: model for model in model_ids})
+    model_counts, sample_measurements = _counts(pool, benchmarks, len(model_ids))
     return Snapshot(
         version=pool.version,
         sample_ids=sample_ids,
@@ -147,7 +170,9 @@ def _build_snapshot(pool: Pool) -> Snapshot:
         aliases={model: list(names or []) for model, names in aliases.items()},
         lookup=lookup,
         summary=pool_summary(pool),
-        model_counts=_model_counts(pool, benchmarks, len(model_ids)),
+        model_counts=model_counts,
+        sample_measurements=sample_measurements,
+        table=samples,
     )
 
 
@@ -158,38 +183,41 @@ def _copies(pool: Pool) -> dict[str, str]:
     )
 
 
-def _model_counts(
+def _counts(
     pool: Pool, benchmarks: np.ndarray, n_models: int
-) -> dict[str, tuple[int, int, list[str]]]:
-    """Per model: measurements naming it, distinct samples, benchmarks (sorted)."""
+) -> tuple[dict[str, tuple[int, int, list[str]]], np.ndarray]:
+    """Per model: measurements naming it (a pairwise row or a ranking counts once for each
+    model it names), distinct samples, benchmarks (sorted); and measurements per sample."""
     core = pool._inner
     cardinal_samples, cardinal_models, _, _ = core.cardinal_rows()
     pair_samples, model_a, model_b, _, _, _ = core.pairwise_rows()
     rank_samples, offsets, rank_models, _, _ = core.ranking_rows()
+    n_samples = len(benchmarks)
+    per_sample = np.zeros(n_samples, dtype=np.int64)
+    for rows in (cardinal_samples, pair_samples, rank_samples):
+        if len(rows):
+            per_sample += np.bincount(rows, minlength=n_samples)
     rank_rows = (
         np.repeat(rank_samples.astype(np.int64), np.diff(offsets.astype(np.int64)))
         if len(rank_samples)
         else np.zeros(0, np.int64)
     )
-    sample_of = np.concatenate([cardinal_samples, pair_samples, pair_samples, rank_rows]).astype(
-        np.int64
-    )
+    sample_of = np.concatenate([cardinal_samples, pair_samples, pair_samples, rank_rows])
+    sample_of = sample_of.astype(np.int64)
     model_of = np.concatenate([cardinal_models, model_a, model_b, rank_models]).astype(np.int64)
     measurements = np.bincount(model_of, minlength=n_models)
-    # A model listed in one ranking counts once per ranking, as for one pairwise row.
-    n_samples = len(benchmarks)
-    cells = np.unique(model_of * max(n_samples, 1) + sample_of)
-    cell_models, cell_samples = cells // max(n_samples, 1), cells % max(n_samples, 1)
+    width = max(n_samples, 1)
+    cells = np.unique(model_of * width + sample_of)
+    cell_models, cell_samples = cells // width, cells % width
     distinct = np.bincount(cell_models, minlength=n_models)
     names, codes = np.unique(benchmarks, return_inverse=True) if n_samples else ([], [])
-    pairs = np.unique(cell_models * max(len(names), 1) + np.asarray(codes)[cell_samples])
+    stride = max(len(names), 1)
     per_model: dict[int, list[str]] = {}
-    for pair in pairs:
-        per_model.setdefault(int(pair) // max(len(names), 1), []).append(
-            str(names[int(pair) % max(len(names), 1)])
-        )
+    for pair in np.unique(cell_models * stride + np.asarray(codes)[cell_samples]):
+        per_model.setdefault(int(pair) // stride, []).append(str(names[int(pair) % stride]))
     model_ids = pool.model_ids()
-    return {
+    counts = {
         model_ids[index]: (int(measurements[index]), int(distinct[index]), per_model.get(index, []))
         for index in range(n_models)
     }
+    return counts, per_sample

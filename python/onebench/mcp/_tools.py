@@ -5,18 +5,29 @@ starts), and every onebench error becomes a tool error that names the argument, 
 calling model can correct itself and the server keeps answering.
 """
 
-import functools
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated
 
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.server.mcpserver.tools import Tool
-from mcp_types import ToolAnnotations
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from ..exceptions import InvalidInputError, OnebenchError, UnknownIdError
-from ..ranking import METHODS
-from ._analysis import compare, leaderboard_result, profile
+from ..exceptions import InvalidInputError
+from ._analysis import compare, leaderboard_result, models_measured_on, profile
+from ._arguments import (
+    MAX_BOOTSTRAP,
+    MAX_BOOTSTRAP_WORK,
+    MAX_NAME,
+    READ_ONLY,
+    BenchmarkName,
+    GroupBy,
+    Method,
+    ModelName,
+    Query,
+    SampleIds,
+    SearchMethod,
+    Threshold,
+    ToolSet,
+    TopK,
+    Where,
+)
 from ._models import (
     BenchmarkInfo,
     BenchmarkList,
@@ -26,123 +37,26 @@ from ._models import (
     ModelList,
     ModelProfile,
     PoolStatsResult,
-    SampleSelection,
 )
+from ._selection import select
 from ._state import PoolState, Snapshot
 
-__all__ = ["MAX_SAMPLE_IDS", "ToolSet", "read_tools", "select_samples", "tool_errors"]
-
-MAX_SAMPLE_IDS = 20_000
-MAX_BOOTSTRAP = 1_000
-MAX_NAME = 200
-
-_F = TypeVar("_F", bound=Callable[..., Awaitable[Any]])
-
-Method = Literal[METHODS]  # type: ignore[valid-type]
-BenchmarkName = Annotated[
-    str | None,
-    Field(
-        min_length=1,
-        max_length=MAX_NAME,
-        description="a benchmark name from list_benchmarks (a source test set such as "
-        "'mmlu_pro', or a saved custom benchmark)",
-    ),
-]
-SampleIds = Annotated[
-    list[Annotated[str, Field(max_length=MAX_NAME)]] | None,
-    Field(max_length=MAX_SAMPLE_IDS, description="explicit sample ids to use instead"),
-]
-ModelName = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
-GroupBy = Literal["category", "benchmark"]
-READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+__all__ = ["benchmark_list", "pool_stats_result", "read_tools"]
 
 
-def tool_errors(function: _F) -> _F:
-    """Turns onebench's errors (bad arguments, unknown ids) into tool errors whose text
-    reaches the model; anything else stays a crash that the SDK reports generically."""
-
-    @functools.wraps(function)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return await function(*args, **kwargs)
-        except (OnebenchError, ValueError) as error:
-            raise ToolError(str(error)) from error
-
-    return wrapper  # type: ignore[return-value]
-
-
-def select_samples(
-    snapshot: Snapshot, benchmark: str | None, sample_ids: list[str] | None
-) -> tuple[list[str] | None, SampleSelection]:
-    """The samples named by a benchmark or a list of ids (None: the whole pool)."""
-    if benchmark is not None and sample_ids is not None:
-        raise InvalidInputError("give either benchmark or sample_ids, not both", field="benchmark")
-    if benchmark is not None:
-        ids = snapshot.samples_of_benchmark(benchmark)
-        if not ids:
-            known = sorted(snapshot.summary["benchmarks"])
-            shown = ", ".join(repr(name) for name in known[:20])
-            raise UnknownIdError(
-                f"benchmark: unknown benchmark {benchmark!r}; known: {shown}"
-                + (" ..." if len(known) > 20 else ""),
-                field="benchmark",
-                id=benchmark,
-            )
-        return ids, SampleSelection(
-            kind="benchmark", description=f"benchmark {benchmark}", n_samples=len(ids)
-        )
-    if sample_ids is not None:
-        if not sample_ids:
-            raise InvalidInputError("sample_ids: the list is empty", field="sample_ids")
-        ids = list(dict.fromkeys(sample_ids))
-        return ids, SampleSelection(
-            kind="sample_ids", description=f"{len(ids)} given samples", n_samples=len(ids)
-        )
-    return None, SampleSelection(
-        kind="pool", description="the whole pool", n_samples=len(snapshot.sample_ids)
-    )
-
-
-class ToolSet:
-    """Tools collected for ``MCPServer(tools=...)``, each rejecting unknown arguments: a
-    misspelt ``benchmarks=`` must not silently rank the whole pool."""
-
-    def __init__(self) -> None:
-        self.tools: list[Tool] = []
-
-    def tool(self, annotations: ToolAnnotations) -> Callable[[_F], _F]:
-        def register(function: _F) -> _F:
-            self.tools.append(
-                _strict(Tool.from_function(tool_errors(function), annotations=annotations))
-            )
-            return function
-
-        return register
-
-
-def _strict(tool: Tool) -> Tool:
-    loose = tool.fn_metadata.arg_model
-    strict = type(
-        loose.__name__,
-        (loose,),
-        {
-            "model_config": ConfigDict(**loose.model_config, extra="forbid"),
-            "__module__": loose.__module__,
-        },
-    )
-    tool.fn_metadata.arg_model = strict
-    tool.parameters = strict.model_json_schema(by_alias=True)
-    return tool
-
-
-def read_tools(tools: ToolSet, state: PoolState) -> bool:
-    """Adds the read-only tools to ``tools``; returns whether semantic search is among them."""
+def read_tools(tools: ToolSet, state: PoolState) -> None:
+    """Adds the read-only tools about rankings, models and the pool to ``tools``."""
     pool = state.pool
 
     @tools.tool(annotations=READ_ONLY)
     async def rank_models(
         benchmark: BenchmarkName = None,
+        query: Query = None,
         sample_ids: SampleIds = None,
+        top_k: TopK = None,
+        threshold: Threshold = None,
+        where: Where = None,
+        search: SearchMethod = "auto",
         method: Method = "plackett-luce",
         ci: Annotated[float, Field(ge=0.5, le=0.999, description="confidence level")] = 0.95,
         bootstrap: Annotated[
@@ -156,16 +70,37 @@ def read_tools(tools: ToolSet, state: PoolState) -> bool:
         ] = 0,
         max_models: Annotated[int, Field(ge=1, le=1_000)] = 50,
     ) -> LeaderboardResult:
-        """Rank models on a benchmark, on given samples, or on the whole pool.
+        """Rank models on a benchmark, on the samples matching a query, on given samples,
+        or on the whole pool.
 
         Models were measured on different, sparse parts of the pool; the ranking
         (Plackett-Luce by default) uses every measurement on the selected samples and
         reports each model's score with a confidence interval, a plausible rank range, and
         how many samples and measurements the score rests on. Prefer models whose interval
-        is narrow; a model with few samples may be ranked high by chance. Pass either
-        `benchmark` or `sample_ids`, or neither for the whole pool."""
+        is narrow; a model with few samples may be ranked high by chance. Pass one of
+        `benchmark`, `query` (refined by top_k, threshold, where), `where` alone (e.g.
+        {'category': 'chemistry'}) or `sample_ids`, or none for the whole pool."""
         snapshot = await state.snapshot()
-        ids, selection = select_samples(snapshot, benchmark, sample_ids)
+        ids, selection = await select(
+            state,
+            snapshot,
+            benchmark=benchmark,
+            sample_ids=sample_ids,
+            query=query,
+            top_k=top_k,
+            threshold=threshold,
+            where=where,
+            method=search,
+        )
+        work = bootstrap * snapshot.measurements_on(ids)
+        if work > MAX_BOOTSTRAP_WORK:
+            raise InvalidInputError(
+                f"bootstrap: {bootstrap} replicates over {work // bootstrap:,} measurements is "
+                f"more work than one call may ask for ({MAX_BOOTSTRAP_WORK:,} replicate-"
+                "measurements); use fewer replicates, a smaller selection, or bootstrap=0 "
+                "(Fisher intervals)",
+                field="bootstrap",
+            )
         leaderboard = await state.run_long(
             pool.rank, ids, method=method, ci=ci, bootstrap=bootstrap
         )
@@ -176,10 +111,16 @@ def read_tools(tools: ToolSet, state: PoolState) -> bool:
         model_a: ModelName,
         model_b: ModelName,
         benchmark: BenchmarkName = None,
+        query: Query = None,
         sample_ids: SampleIds = None,
+        top_k: TopK = None,
+        threshold: Threshold = None,
+        where: Where = None,
+        search: SearchMethod = "auto",
         by: GroupBy = "category",
     ) -> ComparisonResult:
-        """Compare two models head to head on a benchmark, given samples, or the pool.
+        """Compare two models head to head on a benchmark, the samples matching a query,
+        given samples, or the whole pool.
 
         Returns their Plackett-Luce scores and ranks on the selection, the modelled
         probability that model_a beats model_b on a sample, their direct record on the
@@ -188,7 +129,17 @@ def read_tools(tools: ToolSet, state: PoolState) -> bool:
         snapshot = await state.snapshot()
         a = snapshot.resolve_model(model_a, "model_a")
         b = snapshot.resolve_model(model_b, "model_b")
-        ids, selection = select_samples(snapshot, benchmark, sample_ids)
+        ids, selection = await select(
+            state,
+            snapshot,
+            benchmark=benchmark,
+            sample_ids=sample_ids,
+            query=query,
+            top_k=top_k,
+            threshold=threshold,
+            where=where,
+            method=search,
+        )
         return await state.run_long(compare, pool, snapshot, a, b, ids, selection, by)
 
     @tools.tool(annotations=READ_ONLY)
@@ -220,10 +171,12 @@ def read_tools(tools: ToolSet, state: PoolState) -> bool:
         limit: Annotated[int, Field(ge=1, le=1_000)] = 100,
     ) -> ModelList:
         """List the models in the pool with their aliases and how much of the pool each was
-        measured on (optionally only those measured on one benchmark)."""
+        measured on (optionally only those with measurements on a benchmark's samples)."""
         snapshot = await state.snapshot()
-        if benchmark is not None and benchmark not in snapshot.summary["benchmarks"]:
-            select_samples(snapshot, benchmark, None)  # raises, naming the known ones
+        measured = None
+        if benchmark is not None:
+            ids, _ = await select(state, snapshot, benchmark=benchmark)
+            measured = await state.run_quick(models_measured_on, pool, ids)
         needle = contains.casefold() if contains else None
         models = []
         for model in sorted(snapshot.model_ids, key=str.casefold):
@@ -231,7 +184,7 @@ def read_tools(tools: ToolSet, state: PoolState) -> bool:
             names = [model, *snapshot.aliases.get(model, [])]
             if needle and not any(needle in name.casefold() for name in names):
                 continue
-            if benchmark is not None and benchmark not in benchmarks:
+            if measured is not None and model not in measured:
                 continue
             models.append(
                 ModelInfo(
@@ -255,9 +208,8 @@ def read_tools(tools: ToolSet, state: PoolState) -> bool:
         """List the benchmarks that rank_models and compare_models accept by name: the
         source test sets of the pool's samples (with their sample categories) and saved
         custom benchmarks."""
-        return benchmark_list(await state.snapshot())
-
-    return False
+        snapshot = await state.snapshot()
+        return benchmark_list(snapshot, await state.run_quick(saved_benchmarks, state))
 
 
 def pool_stats_result(snapshot: Snapshot, state: PoolState) -> PoolStatsResult:
@@ -278,7 +230,23 @@ def pool_stats_result(snapshot: Snapshot, state: PoolState) -> PoolStatsResult:
     )
 
 
-def benchmark_list(snapshot: Snapshot) -> BenchmarkList:
+def saved_benchmarks(state: PoolState) -> list[BenchmarkInfo]:
+    pool = state.pool
+    saved = []
+    for name in pool.benchmarks():
+        benchmark = pool.benchmark(name)
+        saved.append(
+            BenchmarkInfo(
+                name=name,
+                kind="saved",
+                n_samples=len(benchmark),
+                query=benchmark.query.get("text"),
+            )
+        )
+    return saved
+
+
+def benchmark_list(snapshot: Snapshot, saved: list[BenchmarkInfo]) -> BenchmarkList:
     categories: dict[str, set[str]] = {}
     for benchmark, category in zip(snapshot.benchmarks, snapshot.categories, strict=True):
         entry = categories.setdefault(str(benchmark), set())
@@ -294,4 +262,5 @@ def benchmark_list(snapshot: Snapshot) -> BenchmarkList:
             )
             for name, entry in sorted(snapshot.summary["benchmarks"].items())
         ]
+        + saved
     )

@@ -1,4 +1,4 @@
-"""The write tools, registered only when the server was started with writes allowed."""
+"""add_measurements: a write tool, offered only when the server allows writes."""
 
 from collections import Counter
 from typing import Annotated, Any
@@ -10,9 +10,9 @@ from pydantic import Field
 
 from ..exceptions import UnknownIdError
 from ..pool import Pool
+from ._arguments import ToolSet
 from ._models import CommitResult, MeasurementInput
 from ._state import PoolState, Snapshot
-from ._tools import ToolSet
 
 __all__ = ["MAX_ROWS", "write_tools"]
 
