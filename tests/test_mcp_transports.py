@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -60,15 +63,34 @@ async def _check_session(client: Client, pool: onebench.Pool) -> None:
     assert stats.structured_content["samples"] == pool.stats().samples
 
 
-@pytest.mark.parametrize("launcher", ["module", "script"])
-async def test_stdio(pool_dir: Path, pool: onebench.Pool, launcher: str) -> None:
-    command = serve_command(pool_dir)
-    if launcher == "script":
-        script = shutil.which("onebench") or str(Path(sys.executable).parent / "onebench")
-        if not Path(script).exists():
-            pytest.skip("the onebench console script is not installed")
-        command = [script, *command[3:]]
+async def test_stdio(pool_dir: Path, pool: onebench.Pool) -> None:
+    command = serve_command(pool_dir)  # python -m onebench.cli serve --pool ...
     parameters = StdioServerParameters(command=command[0], args=command[1:])
+    with anyio.fail_after(120):
+        async with Client(parameters) as client:
+            await _check_session(client, pool)
+
+
+async def test_the_readme_desktop_config_starts_the_server(
+    pool_dir: Path, pool: onebench.Pool
+) -> None:
+    """The JSON snippet of the README, as a desktop MCP client would run it."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    snippets = [
+        block
+        for block in re.findall(r"```json\n(.*?)```", readme, re.DOTALL)
+        if "mcpServers" in block
+    ]
+    assert len(snippets) == 1
+    entry = json.loads(snippets[0])["mcpServers"]["onebench"]
+    command = shutil.which(entry["command"]) or str(Path(sys.executable).parent / entry["command"])
+    if not Path(command).exists():
+        pytest.skip("the onebench console script is not installed")
+    args = [str(pool_dir) if arg == "/absolute/path/to/my-pool" else arg for arg in entry["args"]]
+    assert str(pool_dir) in args
+    parameters = StdioServerParameters(
+        command=command, args=args, env={**os.environ, **entry["env"]}
+    )
     with anyio.fail_after(120):
         async with Client(parameters) as client:
             await _check_session(client, pool)
