@@ -41,6 +41,20 @@ pub struct RankingCsr {
     pub groups: Vec<u32>,
 }
 
+/// How the cardinal values of a sample are read (from the store's metric).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SampleKind {
+    /// Not known: a model reads it from the values (all 0 or 1 = binary).
+    #[default]
+    Unknown,
+    /// Correct (1) or wrong (0).
+    Binary,
+    /// A score where higher is better.
+    NumericHigher,
+    /// A score where lower is better.
+    NumericLower,
+}
+
 /// All measurements of a pool, indexed by dense sample and model indexes.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
@@ -49,6 +63,14 @@ pub struct Dataset {
     pub cardinal: CardinalCsr,
     pub pairwise: PairwiseCsr,
     pub rankings: RankingCsr,
+    /// Per sample, how its cardinal values are read; empty when unknown.
+    pub sample_kinds: Vec<SampleKind>,
+    /// Per sample, the dense index of its benchmark; empty when all share one.
+    pub benchmarks: Vec<u32>,
+    /// Per sample, the dense index of its stratum: its benchmark refined by the sample's
+    /// `category`, `subject` and `difficulty` metadata (samples that a benchmark itself
+    /// declares to differ). Empty when the strata are the benchmarks.
+    pub strata: Vec<u32>,
 }
 
 impl CardinalCsr {
@@ -101,6 +123,28 @@ impl Dataset {
                 ranking_offsets: vec![0],
                 ..Default::default()
             },
+            ..Default::default()
+        }
+    }
+
+    /// The kind of sample `s` (unknown when the dataset does not say).
+    #[inline]
+    pub fn sample_kind(&self, sample: usize) -> SampleKind {
+        self.sample_kinds.get(sample).copied().unwrap_or_default()
+    }
+
+    /// The benchmark index of sample `s` (0 when the dataset does not say).
+    #[inline]
+    pub fn benchmark(&self, sample: usize) -> u32 {
+        self.benchmarks.get(sample).copied().unwrap_or(0)
+    }
+
+    /// The stratum index of sample `s` (its benchmark when the dataset does not say).
+    #[inline]
+    pub fn stratum(&self, sample: usize) -> u32 {
+        match self.strata.get(sample) {
+            Some(&stratum) => stratum,
+            None => self.benchmark(sample),
         }
     }
 

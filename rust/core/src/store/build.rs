@@ -3,11 +3,13 @@
 //! The segments are read in place through their memory maps, so building the dataset
 //! costs only the CSR arrays it produces.
 
+use std::collections::HashMap;
+
 use super::manifest::Run;
 use super::segment::{self, RankingView, CARDINAL_ROW, PAIRWISE_ROW};
 use super::state::{Loaded, State};
-use super::{CardinalRows, Metric, PairwiseRows, RankingRows};
-use crate::data::{build_cardinal, Dataset, PairwiseCsr, RankingCsr};
+use super::{CardinalRows, Metric, PairwiseRows, RankingRows, SampleRecord};
+use crate::data::{build_cardinal, Dataset, PairwiseCsr, RankingCsr, SampleKind};
 
 /// The provenance of each row of a segment, expanded from its runs.
 fn run_ranges(loaded: &Loaded) -> impl Iterator<Item = (std::ops::Range<usize>, &Run)> {
@@ -76,18 +78,63 @@ pub fn dataset(state: &State) -> Dataset {
         .map(|metric| *metric == Some(Metric::NumericLower))
         .collect();
     let cardinal = build_cardinal(n_samples, || cardinal_iter(state), &lower_is_better);
+    let (benchmarks, strata) = sample_groups(&state.samples.records);
     let dataset = Dataset {
         n_samples,
         n_models,
         cardinal,
         pairwise: pairwise_csr(state, n_samples),
         rankings: ranking_csr(state, n_samples),
+        sample_kinds: (0..n_samples)
+            .map(
+                |sample| match state.metrics.get(sample).copied().flatten() {
+                    Some(Metric::Binary) => SampleKind::Binary,
+                    Some(Metric::NumericHigher) => SampleKind::NumericHigher,
+                    Some(Metric::NumericLower) => SampleKind::NumericLower,
+                    _ => SampleKind::Unknown,
+                },
+            )
+            .collect(),
+        benchmarks,
+        strata,
     };
     // The dataset now holds every measurement; the segments' pages are not needed again.
     for loaded in state.measurement_segments() {
         loaded.segment.release_pages();
     }
     dataset
+}
+
+/// The metadata keys that split a benchmark into strata of samples that the benchmark
+/// itself declares to differ (in subject or in difficulty).
+const STRATUM_KEYS: [&str; 3] = ["category", "subject", "difficulty"];
+
+/// Dense benchmark and stratum indexes per sample, numbered in order of first use.
+fn sample_groups(records: &[SampleRecord]) -> (Vec<u32>, Vec<u32>) {
+    let mut benchmark_index: HashMap<&str, u32> = HashMap::new();
+    let mut stratum_index: HashMap<(u32, Vec<String>), u32> = HashMap::new();
+    let mut benchmarks = Vec::with_capacity(records.len());
+    let mut strata = Vec::with_capacity(records.len());
+    for record in records {
+        let next = benchmark_index.len() as u32;
+        let benchmark = *benchmark_index
+            .entry(record.benchmark.as_str())
+            .or_insert(next);
+        let key: Vec<String> = STRATUM_KEYS
+            .iter()
+            .map(|key| {
+                record
+                    .metadata
+                    .get(*key)
+                    .map(|value| value.to_string())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let next = stratum_index.len() as u32;
+        strata.push(*stratum_index.entry((benchmark, key)).or_insert(next));
+        benchmarks.push(benchmark);
+    }
+    (benchmarks, strata)
 }
 
 fn pairwise_csr(state: &State, n_samples: usize) -> PairwiseCsr {
