@@ -14,7 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_core_stub_matches_the_extension_module() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "onebench._core", "--ignore-missing-stub"],
+        [
+            sys.executable,
+            "-m",
+            "mypy.stubtest",
+            "onebench._core",
+            "--ignore-missing-stub",
+            "--mypy-config-file",
+            "stubtest.ini",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT / "tests",
