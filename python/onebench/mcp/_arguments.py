@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
 from mcp_types import ToolAnnotations
 from pydantic import ConfigDict, Field
 
@@ -140,7 +141,7 @@ class ToolSet:
 
 def _strict(tool: Tool) -> Tool:
     loose = tool.fn_metadata.arg_model
-    strict = type(
+    strict: type[ArgModelBase] = type(
         loose.__name__,
         (loose,),
         {

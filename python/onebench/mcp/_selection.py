@@ -4,7 +4,7 @@ query, or the whole pool."""
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from ..exceptions import InvalidInputError, UnknownIdError
 from ..pool import Pool
@@ -13,6 +13,8 @@ from ._models import SampleSelection
 from ._state import PoolState, Snapshot
 
 __all__ = ["Selection", "has_embeddings", "run_query", "select"]
+
+SearchKind = Literal["semantic", "lexical", "filter"]
 
 #: Query results remembered per pool version (an agent asks the same query of several tools).
 _REMEMBERED_QUERIES = 32
@@ -35,7 +37,7 @@ def run_query(
     threshold: float | None,
     where: Any,
     method: str,
-) -> tuple[Benchmark, str]:
+) -> tuple[Benchmark, SearchKind]:
     """``pool.query`` with ``method='auto'`` resolved: semantic search when the pool has
     embeddings, lexical (BM25) search otherwise. Without a text, the samples that pass
     ``where`` (all of them unless top_k is given). Returns the benchmark and the method."""
@@ -46,8 +48,9 @@ def run_query(
         return pool.query(None, where=where, top_k=limit), "filter"
     if not text.strip():
         raise InvalidInputError("query: the query text is empty", field="query")
+    used: SearchKind = "lexical"
     if method == "auto":
-        method = "semantic" if has_embeddings(pool) else "lexical"
+        used = "semantic" if has_embeddings(pool) else "lexical"
     elif method == "semantic" and not has_embeddings(pool):
         # Said before loading the encoder: that alone takes seconds.
         raise InvalidInputError(
@@ -55,12 +58,14 @@ def run_query(
             "on it, or use search='lexical'",
             field="search",
         )
-    options: dict[str, Any] = {"method": method, "where": where}
+    elif method == "semantic":
+        used = "semantic"
+    options: dict[str, Any] = {"method": used, "where": where}
     if top_k is not None:
         options["top_k"] = top_k
     if threshold is not None:
         options["threshold"] = threshold
-    return pool.query(text, **options), method
+    return pool.query(text, **options), used
 
 
 async def select(
@@ -116,10 +121,13 @@ async def select(
             if query is not None
             else f"samples where {json.dumps(where)} ({len(found)})"
         )
-        kind = "query" if query is not None else "filter"
         return Selection(
             list(found.sample_ids),
-            SampleSelection(kind=kind, description=description, n_samples=len(found)),
+            SampleSelection(
+                kind="query" if query is not None else "filter",
+                description=description,
+                n_samples=len(found),
+            ),
         )
     return Selection(
         None,
@@ -137,18 +145,21 @@ async def query_benchmark(
     threshold: float | None,
     where: Any,
     method: str,
-) -> tuple[Benchmark, str]:
+) -> tuple[Benchmark, SearchKind]:
     """The query's result, computed once per pool version (embedding the query and
     searching run in a worker thread)."""
     key = ("query", query, top_k, threshold, json.dumps(where, sort_keys=True), method)
-    found = snapshot.cache.get(key)
-    if found is None:
-        found = await state.run_long(run_query, state.pool, query, top_k, threshold, where, method)
-        queries = snapshot.cache.setdefault("queries", [])
-        queries.append(key)
-        if len(queries) > _REMEMBERED_QUERIES:
-            snapshot.cache.pop(queries.pop(0), None)
-        snapshot.cache[key] = found
+    cached: tuple[Benchmark, SearchKind] | None = snapshot.cache.get(key)
+    if cached is not None:
+        return cached
+    found: tuple[Benchmark, SearchKind] = await state.run_long(
+        run_query, state.pool, query, top_k, threshold, where, method
+    )
+    queries = snapshot.cache.setdefault("queries", [])
+    queries.append(key)
+    if len(queries) > _REMEMBERED_QUERIES:
+        snapshot.cache.pop(queries.pop(0), None)
+    snapshot.cache[key] = found
     return found
 
 

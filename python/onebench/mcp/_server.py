@@ -6,6 +6,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
@@ -88,7 +89,7 @@ def serve(
 async def _serve_http(server: MCPServer, host: str, port: int, token: str | None) -> None:
     import uvicorn
 
-    app = server.streamable_http_app(host=host)
+    app: Any = server.streamable_http_app(host=host)
     if token is not None:
         app = BearerTokenMiddleware(app, token)
     # Bind first so that port 0 (any free port) can be reported to the caller.

@@ -197,11 +197,8 @@ def _counts(
     for rows in (cardinal_samples, pair_samples, rank_samples):
         if len(rows):
             per_sample += np.bincount(rows, minlength=n_samples)
-    rank_rows = (
-        np.repeat(rank_samples.astype(np.int64), np.diff(offsets.astype(np.int64)))
-        if len(rank_samples)
-        else np.zeros(0, np.int64)
-    )
+    lengths = (offsets[1:] - offsets[:-1]).astype(np.int64)
+    rank_rows = np.repeat(rank_samples.astype(np.int64), lengths)
     sample_of = np.concatenate([cardinal_samples, pair_samples, pair_samples, rank_rows])
     sample_of = sample_of.astype(np.int64)
     model_of = np.concatenate([cardinal_models, model_a, model_b, rank_models]).astype(np.int64)
@@ -210,10 +207,10 @@ def _counts(
     cells = np.unique(model_of * width + sample_of)
     cell_models, cell_samples = cells // width, cells % width
     distinct = np.bincount(cell_models, minlength=n_models)
-    names, codes = np.unique(benchmarks, return_inverse=True) if n_samples else ([], [])
+    names, codes = np.unique(benchmarks.astype(str), return_inverse=True)
     stride = max(len(names), 1)
     per_model: dict[int, list[str]] = {}
-    for pair in np.unique(cell_models * stride + np.asarray(codes)[cell_samples]):
+    for pair in np.unique(cell_models * stride + codes[cell_samples]):
         per_model.setdefault(int(pair) // stride, []).append(str(names[int(pair) % stride]))
     model_ids = pool.model_ids()
     counts = {
