@@ -409,11 +409,7 @@ impl PoolCore {
             columns.2.push(sample.modality.clone());
             columns.3.push(sample.text.clone());
             columns.4.push(sample.references.clone());
-            columns.5.push(if sample.metadata.is_empty() {
-                String::new()
-            } else {
-                serde_json::to_string(&sample.metadata).unwrap_or_default()
-            });
+            columns.5.push(metadata_json(&sample.metadata));
             columns.6.push(sample.content_hash.clone());
             columns
                 .7
@@ -448,13 +444,7 @@ impl PoolCore {
             copies.iter().map(|copy| copy.references.clone()).collect(),
             copies
                 .iter()
-                .map(|copy| {
-                    if copy.metadata.is_empty() {
-                        String::new()
-                    } else {
-                        serde_json::to_string(&copy.metadata).unwrap_or_default()
-                    }
-                })
+                .map(|copy| metadata_json(&copy.metadata))
                 .collect(),
         ))
     }
@@ -487,13 +477,7 @@ impl PoolCore {
             models.iter().map(|model| model.aliases.clone()).collect(),
             models
                 .iter()
-                .map(|model| {
-                    if model.metadata.is_empty() {
-                        String::new()
-                    } else {
-                        serde_json::to_string(&model.metadata).unwrap_or_default()
-                    }
-                })
+                .map(|model| metadata_json(&model.metadata))
                 .collect(),
         ))
     }
@@ -688,4 +672,13 @@ fn model_records(arguments: ModelArguments) -> PyResult<Vec<ModelRecord>> {
         });
     }
     Ok(records)
+}
+
+/// Metadata as a JSON object, or "" when there is none (Python reads "" as no metadata).
+fn metadata_json(metadata: &BTreeMap<String, serde_json::Value>) -> String {
+    if metadata.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(metadata).unwrap_or_default()
+    }
 }
