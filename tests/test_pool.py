@@ -332,3 +332,29 @@ def test_unknown_or_missing_kind_names_the_row(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match=r"kind, row 1"):
         pool.add_measurements(categorical)
     assert pool.stats().measurements == 0
+
+
+def test_errors_name_the_callers_row_in_a_table_of_mixed_kinds(tmp_path: Path) -> None:
+    pool = onebench.Pool.create(tmp_path / "p")
+    _toy(pool)
+    rows = {
+        "sample_id": ["q3", "q1", "q1", "q2"],
+        "kind": ["pairwise", "binary", "binary", "binary"],
+        "model": [None, "a", "b", "a"],
+        "score": [0.0, 1.0, 0.0, 1.0],
+        "model_a": ["a", None, None, None],
+        "model_b": ["b", None, None, None],
+        "winner": ["a", None, None, None],
+    }
+    cases = [
+        ({"sample_id": ["q3", "q1", "q1", "nope"]}, UnknownIdError, "sample_id", 3),
+        ({"score": [0.0, 1.0, 0.0, float("nan")]}, InvalidInputError, "score", 3),
+        ({"model_b": ["nobody", None, None, None]}, UnknownIdError, "model_b", 0),
+        ({"model": [None, "a", "ghost", "a"]}, UnknownIdError, "model", 2),
+    ]
+    for change, error_type, field, row in cases:
+        with pytest.raises(error_type) as error:
+            pool.add_measurements({**rows, **change})
+        assert (error.value.field, error.value.row) == (field, row), str(error.value)
+        assert f"{field}, row {row}" in str(error.value)
+    assert pool.stats().measurements == 0

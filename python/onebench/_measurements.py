@@ -8,6 +8,7 @@ The long format is the one of ``../shared/data``: one row per measurement with
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -15,9 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._columns import encode_ids, float_column, optional_column, require_columns
-from .exceptions import InvalidInputError
+from .exceptions import InvalidInputError, UnknownIdError
 
-__all__ = ["KINDS", "batches_from_table"]
+__all__ = ["KINDS", "Parts", "batches_from_table", "caller_error", "split_table"]
 
 KINDS = ("binary", "numeric", "pairwise", "ranking")
 _WINNERS = {"a": 0, "b": 1, "tie": 2, "model_a": 0, "model_b": 1, "tie (bothbad)": 2}
@@ -28,8 +29,17 @@ def batches_from_table(
 ) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None, tuple[Any, ...] | None]:
     """The ``cardinal``, ``pairwise`` and ``rankings`` arguments of ``PoolCore.add_measurements``.
 
-    Row numbers in errors refer to ``table``'s rows.
+    Row numbers in errors refer to ``table``'s rows. :func:`split_table` also gives the rows
+    each part came from, for :func:`caller_error`.
     """
+    cardinal, pairwise, rankings, _ = split_table(table, kind, higher_is_better)
+    return cardinal, pairwise, rankings
+
+
+def split_table(
+    table: pa.Table, kind: str | None, higher_is_better: bool
+) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None, tuple[Any, ...] | None, Parts]:
+    """:func:`batches_from_table`, plus the table rows of each part (for :func:`caller_error`)."""
     require_columns(table, ["sample_id"], "measurements")
     if kind is not None:
         if kind not in KINDS:
@@ -46,7 +56,95 @@ def batches_from_table(
             cardinal.append(_cardinal(table, groups[name], metric))
     pairwise = _pairwise(table, groups["pairwise"]) if "pairwise" in groups else None
     rankings = _rankings(table, groups["ranking"]) if "ranking" in groups else None
-    return cardinal, pairwise, rankings
+    parts = Parts(
+        cardinal=[
+            (groups[name], part)
+            for name, part in zip(
+                [name for name in ("binary", "numeric") if name in groups], cardinal, strict=True
+            )
+        ],
+        pairwise=(groups["pairwise"], pairwise) if pairwise is not None else None,
+        rankings=(groups["ranking"], rankings) if rankings is not None else None,
+    )
+    return cardinal, pairwise, rankings, parts
+
+
+# The core names a part's columns; the caller knows the long format's.
+_COLUMNS = {
+    "samples": "sample_id",
+    "models": "model",
+    "values": "score",
+    "model_a": "model_a",
+    "model_b": "model_b",
+    "outcome": "winner",
+    "probability_b": "probability",
+}
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The table rows behind each part handed to the core, with the part itself."""
+
+    cardinal: list[tuple[np.ndarray, tuple[Any, ...]]]
+    pairwise: tuple[np.ndarray, tuple[Any, ...]] | None
+    rankings: tuple[np.ndarray, tuple[Any, ...]] | None
+
+    def _locate(self, error: InvalidInputError) -> tuple[np.ndarray, str] | None:
+        """The rows of the part an error of the core is about, and the caller's column."""
+        field = error.field or ""
+        head, _, column = field.partition(".")
+        if head.startswith("cardinal[") and head.endswith("]"):
+            index = int(head[len("cardinal[") : -1])
+            if index < len(self.cardinal):
+                return self.cardinal[index][0], _COLUMNS.get(column, column)
+        if head == "pairwise" and self.pairwise is not None:
+            return self.pairwise[0], _COLUMNS.get(column, column)
+        if head == "rankings" and self.rankings is not None:
+            return self.rankings[0], "sample_id" if column == "samples" else "ranking"
+        if isinstance(error, UnknownIdError) and error.row is not None:
+            # Unknown ids do not name their part: find the part whose row holds the id.
+            for rows, columns in self._id_columns(error.field):
+                for name, (dictionary, codes) in columns:
+                    row = error.row
+                    if row < len(codes) and dictionary[codes[row]] == error.id:
+                        return rows, name
+        return None
+
+    def _id_columns(self, kind: str | None) -> list[tuple[np.ndarray, list[Any]]]:
+        """Per part: its rows and its (column, ids) of the kind of id ("sample", "model")."""
+        found = []
+        for rows, part in self.cardinal:
+            columns = [("sample_id", part[0])] if kind == "sample" else [("model", part[1])]
+            found.append((rows, columns))
+        if self.pairwise is not None:
+            rows, part = self.pairwise
+            columns = (
+                [("sample_id", part[0])]
+                if kind == "sample"
+                else [("model_a", part[1]), ("model_b", part[2])]
+            )
+            found.append((rows, columns))
+        if self.rankings is not None and kind == "sample":
+            rows, part = self.rankings
+            found.append((rows, [("sample_id", part[0])]))
+        return found
+
+
+def caller_error(error: InvalidInputError, parts: Parts) -> InvalidInputError:
+    """``error`` from the core, re-labelled with the caller's column and table row."""
+    located = parts._locate(error)
+    if located is None or error.row is None:
+        return error
+    rows, column = located
+    if error.row >= len(rows):
+        return error
+    row = int(rows[error.row])
+    message = str(error)
+    if isinstance(error, UnknownIdError):
+        message = f"{column}, row {row}: unknown {error.field} id {error.id!r}"
+        return UnknownIdError(message, field=column, id=error.id, row=row)
+    message = message.replace(f"{error.field}, row {error.row}", f"{column}, row {row}", 1)
+    return type(error)(message, field=column, row=row)
 
 
 def _rows_by_kind(table: pa.Table) -> dict[str, np.ndarray]:

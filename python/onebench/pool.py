@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from . import _core
 from ._columns import as_table, optional_column, require_columns
 from ._export import measurement_table
-from ._measurements import KINDS, batches_from_table
+from ._measurements import KINDS, Parts, caller_error, split_table
 from .exceptions import InvalidInputError, UnknownIdError
 
 if TYPE_CHECKING:
@@ -184,10 +184,14 @@ class Pool:
         ``samples`` and ``models`` (as for :meth:`add_samples` / :meth:`add_models`) are
         registered in the same commit: if any row is bad, none of them is added either.
         """
-        arguments = _measurement_arguments(
+        arguments, parts = _measurement_arguments(
             data, kind, higher_is_better, source, grader, judge, time, extra, samples, models
         )
-        return CommitReport(**self._inner.add_measurements(*arguments))
+        try:
+            return CommitReport(**self._inner.add_measurements(*arguments))
+        except InvalidInputError as error:
+            # The core numbers rows within each kind's part; the caller knows its table.
+            raise caller_error(error, parts) from None
 
     def add_measurement_batches(self, batches: Sequence[Mapping[str, Any]]) -> list[CommitReport]:
         """Commits several batches, each with its own provenance, in one atomic commit.
@@ -213,7 +217,7 @@ class Pool:
                         options.pop("extra", None),
                         options.pop("samples", None),
                         options.pop("models", None),
-                    )
+                    )[0]
                 )
             except InvalidInputError as error:
                 error.batch = index  # type: ignore[attr-defined]
@@ -491,10 +495,11 @@ def _measurement_arguments(
     extra: dict[str, Any] | None,
     samples: Any,
     models: Any,
-) -> tuple[Any, ...]:
-    """The ``PoolCore.add_measurements`` arguments of one batch."""
+) -> tuple[tuple[Any, ...], Parts]:
+    """The ``PoolCore.add_measurements`` arguments of one batch, and the table rows of
+    each of its parts."""
     table = as_table(data, "measurements")
-    cardinal, pairwise, rankings = batches_from_table(table, kind, higher_is_better)
+    cardinal, pairwise, rankings, parts = split_table(table, kind, higher_is_better)
     provenance = {
         "source": source,
         "grader": grader,
@@ -511,7 +516,7 @@ def _measurement_arguments(
         _sample_columns(sample_table) if sample_table is not None else None,
         _model_columns(models) if models is not None else None,
         _same_as(sample_table) if sample_table is not None else None,
-    )
+    ), parts
 
 
 def _timestamp(time: datetime | str | None) -> str:

@@ -194,8 +194,9 @@ def rank_pool(
     # The same question on an unchanged pool gets the same answer (a warm start would
     # move it within the tolerance); after new measurements, the last solution is the
     # warm start.
+    version = pool.version
     cached = pool._results.get(key)
-    if cached is not None and cached[0] == (pool.version, arguments):
+    if cached is not None and cached[0] == (version, arguments):
         result = cached[1]
     else:
         initial = _warm_start(pool._warm.get(key), len(model_ids))
@@ -211,7 +212,10 @@ def rank_pool(
             int(max_iterations),
             initial,
         )
-        _remember(pool._results, key, ((pool.version, arguments), result))
+        # Another thread may have refreshed the pool meanwhile: cache only an answer that
+        # is known to belong to one version.
+        if pool.version == version:
+            _remember(pool._results, key, ((version, arguments), result))
     scores = result["scores"]
     ranked = result["ranked"]
     if ranked.any():
