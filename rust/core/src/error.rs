@@ -53,7 +53,11 @@ fn format_invalid(field: &str, row: Option<usize>, message: &str) -> String {
 
 impl Error {
     /// Shorthand for [`Error::InvalidInput`].
-    pub fn invalid(field: impl Into<String>, row: Option<usize>, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<String>,
+        row: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
         Error::InvalidInput {
             field: field.into(),
             row,
