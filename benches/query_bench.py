@@ -211,6 +211,7 @@ def latency(rows: int, work: Path, base_pool: onebench.Pool | None, ann: bool) -
     with embedding_set.writer() as writer:
         for start in range(0, rows, 65_536):
             writer.append(ids[start : start + 65_536], vectors[start : start + 65_536], {})
+        writer.merge()  # as Pool.embed does once a set has more than 4 parts
     matrix = field_matrix(embedding_set, sample_view(pool))
     queries = encoder.encode_texts(list(QUERIES), batch_size=16)
     result: dict[str, Any] = {

@@ -41,6 +41,7 @@ def embedded(tmp_path: Path) -> onebench.Pool:
         ("court", {"on": []}, "on", "at least one field"),
         ("court", {"on": "references"}, "encoder", "no references embeddings"),
         ("court", {"index": "ann"}, "index", "no ANN index"),
+        ("court", {"index": "ann", "where": {"category": "law"}}, "index", "without where"),
         ("court", {"method": "lexical", "threshold": "default"}, "threshold", "BM25"),
         ("court", {"method": "lexical", "on": "image"}, "on", "text and references"),
     ],

@@ -85,14 +85,15 @@ def test_category_names_retrieve_their_questions(real_pool: onebench.Pool, data_
     category_of = _category_of(data_dir)
     law = real_pool.query("law", top_k=40)
     law_precision = np.mean([category_of.get(s) == "law" for s in law.sample_ids])
-    # 40 of the 210 embedded texts are law questions (chance: 0.19).
+    # 40 of the 210 embedded texts are law questions (chance: 0.19; 0.825 measured).
     assert law_precision >= 0.7
     precisions = []
     for category in sorted(set(category_of.values())):
         found = real_pool.query(category, top_k=10)
         precisions.append(np.mean([category_of.get(s) == category for s in found.sample_ids]))
-    # Chance is about 0.05 (10 of 210); the full-data bench measures the real figure.
-    assert np.mean(precisions) >= 0.3
+    # Chance is about 0.05 (10 of 210); 0.37 measured. The full-data bench measures the
+    # figure of the issue (precision@100 over all 12,837 samples).
+    assert np.mean(precisions) >= 0.25
 
 
 def test_query_law_then_rank_agrees_with_law_accuracy(
@@ -109,7 +110,8 @@ def test_query_law_then_rank_agrees_with_law_accuracy(
     assert set(models) <= set(board.models)
     tau = kendall_tau([board[m].score for m in models], accuracy.to_numpy())
     # 40 retrieved questions against accuracy on all 1,101 law questions: sampling noise
-    # alone keeps tau well below 1 (the bench, on the full query, reaches the 0.8 target).
+    # alone keeps tau well below 1 (0.79 measured; the bench, with every sample embedded,
+    # measures the issue's figure).
     assert tau >= 0.6
     row = board[models[0]]
     assert 0 < row.n_samples <= len(benchmark) and row.n_measurements >= row.n_samples

@@ -60,6 +60,10 @@ def test_exact_top_k_and_threshold_match_brute_force(tmp_path: Path, parts: int)
     hits = search_exact(matrix, query, top_k=None, threshold=0.3, allowed=None)
     assert set(hits.samples) == set(np.flatnonzero(truth >= 0.3))
     assert np.all(np.diff(hits.scores) <= 0)
+    # The accelerator path (parts kept on the device as float32), run on the CPU here.
+    pytest.importorskip("torch")
+    on_device = search_exact(matrix, query, top_k=25, threshold=None, allowed=None, device="cpu:0")
+    assert list(on_device.samples) == list(np.argsort(-truth, kind="stable")[:25])
 
 
 @pytest.mark.parametrize("bucket_values", [[3], [0, 1, 2, 3, 4, 5]])

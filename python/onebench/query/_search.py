@@ -19,10 +19,11 @@ from ._view import SampleView
 
 __all__ = ["FieldMatrix", "Hits", "exact_scores", "field_matrix", "merge", "search_exact"]
 
-# Rows per block of the exact product: 256k × 384 float16 = 192 MiB of vectors, small
-# enough to stay in cache-friendly pieces and large enough to amortise each call.
-_BLOCK_ROWS = 262_144
-_DEVICE_TENSORS: dict[tuple[str, str], Any] = {}
+# Rows per block of the exact product. On the CPU the block is a view of the mapped file
+# and larger calls run faster (the product of 1M rows in one call takes half the time of
+# 16 calls of 65,536); on a GPU each block is copied there once, as float32 (1.5 GiB).
+_BLOCK_ROWS = 1_048_576
+_DEVICE_TENSORS: dict[tuple[Any, int], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def search_exact(
             block_valid = part_valid[start : start + _BLOCK_ROWS]
             if not block_valid.any():
                 continue
-            key = (str(matrix.embedding_set.directory), f"{part.name}:{start}")
+            key = (_identity(matrix, part), start) if device != "cpu" else None
             scores, error = _fast_scores(
                 part.vectors[start : start + _BLOCK_ROWS], vector, device, key
             )
@@ -129,8 +130,16 @@ def search_exact(
     return Hits(matrix.row_samples[rows_kept[final]], scores[final])
 
 
+def _identity(matrix: FieldMatrix, part: EmbeddingPart) -> tuple[str, int, int]:
+    """A part file's identity for the device cache: a pool deleted and created again at
+    the same path reuses part names, never inode and modification time."""
+    path = matrix.embedding_set.directory / f"{part.name}.f16"
+    stat = path.stat()
+    return str(path), stat.st_ino, stat.st_mtime_ns
+
+
 def _fast_scores(
-    block: np.ndarray, vector: np.ndarray, device: str, cache_key: tuple[str, str]
+    block: np.ndarray, vector: np.ndarray, device: str, cache_key: tuple[Any, int] | None
 ) -> tuple[np.ndarray, float]:
     """Scores of a block and a bound on their error."""
     try:
@@ -145,11 +154,12 @@ def _fast_scores(
         matrix = torch.from_numpy(np.asarray(block))
         query = torch.from_numpy(vector).to(torch.float16)
         return (matrix @ query).float().numpy(), 2e-3
-    tensor = _DEVICE_TENSORS.get(cache_key)
+    tensor = _DEVICE_TENSORS.get(cache_key) if cache_key is not None else None
     if tensor is None:
         # On a GPU the parts are kept as float32: memory is plentiful and scores exact.
         tensor = torch.from_numpy(np.array(block)).to(device).float()
-        _DEVICE_TENSORS[cache_key] = tensor
+        if cache_key is not None:
+            _DEVICE_TENSORS[cache_key] = tensor
     return (tensor @ torch.from_numpy(vector).to(device)).cpu().numpy(), 0.0
 
 

@@ -119,6 +119,17 @@ class EmbeddingSet:
     def parts(self) -> list[EmbeddingPart]:
         """Every committed part, memory-mapped (no copy of the vectors is made)."""
         header = self.header()
+        try:
+            return self._parts(header)
+        except CorruptPoolError:
+            # A writer that merged parts removes the old files after its new header is in
+            # place: a reader between the two reads the header again.
+            fresh = self.header()
+            if fresh == header:
+                raise
+            return self._parts(fresh)
+
+    def _parts(self, header: dict[str, Any]) -> list[EmbeddingPart]:
         parts = []
         for entry in header["parts"]:
             vectors_path = self.directory / f"{entry['name']}.f16"
@@ -139,6 +150,8 @@ class EmbeddingSet:
                     f"({expected} bytes, {rows} ids), found {size} bytes and {len(ids)} ids",
                     path=str(vectors_path),
                 )
+            # Copy-on-write mapping: writable as far as numpy and torch.from_numpy can tell
+            # (no warning, no copy), while the file itself is never written.
             vectors = (
                 np.memmap(vectors_path, dtype=np.float16, mode="c", shape=(rows, dimension))
                 if rows
@@ -208,6 +221,39 @@ class _Writer:
         write_atomic(self._set.directory / "header.json", json.dumps(header, indent=1).encode())
         self._header = header
 
+    def merge(self) -> None:
+        """Rewrites every part as one, in the same row order (so ANN keys stay valid):
+        a search makes one large product instead of many small ones, which costs twice the
+        time. The old parts are removed after the new header names the merged one."""
+        parts = self._set.parts()
+        if len(parts) < 2:
+            return
+        name = self._next_name()
+        directory = self._set.directory
+        temporary = directory / f".tmp-{name}.f16"
+        with open(temporary, "wb") as handle:
+            for part in parts:  # streamed: the whole matrix never sits in memory
+                handle.write(np.ascontiguousarray(part.vectors).tobytes())
+        self.commit_file(temporary, f"{name}.f16")
+        write_atomic(
+            directory / f"{name}.ids",
+            "".join(json.dumps(i) + "\n" for part in parts for i in part.sample_ids).encode(),
+        )
+        rows = sum(len(part.sample_ids) for part in parts)
+        self._write_header({**self._header, "parts": [{"name": name, "rows": rows}]})
+        for part in parts:
+            (directory / f"{part.name}.f16").unlink(missing_ok=True)
+            (directory / f"{part.name}.ids").unlink(missing_ok=True)
+
+    def _next_name(self) -> str:
+        number = 1 + max(
+            (int(entry["name"].split("-")[1]) for entry in self._header["parts"]), default=-1
+        )
+        return f"part-{number:06d}"
+
+    def part_count(self) -> int:
+        return len(self._header["parts"])
+
     def append(self, sample_ids: list[str], vectors: np.ndarray, encoder_info: dict) -> None:
         """Commits one part: its files first, then a header that names it."""
         if len(sample_ids) != len(vectors):
@@ -222,10 +268,7 @@ class _Writer:
                 f"gives {dimension}; the encoder changed under the same name",
                 path=str(self._set.directory),
             )
-        number = 1 + max(
-            (int(entry["name"].split("-")[1]) for entry in self._header["parts"]), default=-1
-        )
-        name = f"part-{number:06d}"
+        name = self._next_name()
         directory = self._set.directory
         write_atomic(
             directory / f"{name}.f16", np.ascontiguousarray(vectors, dtype=np.float16).tobytes()
