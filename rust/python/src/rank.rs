@@ -72,6 +72,7 @@ pub fn method_names() -> Vec<&'static str> {
         Method::Elo,
         Method::Borda,
         Method::Mean,
+        Method::Joint,
     ]
     .into_iter()
     .map(Method::name)

@@ -9,11 +9,13 @@ mod bradley_terry;
 mod elo;
 mod fisher;
 mod graph;
+mod joint;
 mod lists;
 mod mean;
 mod optimize;
 mod plackett_luce;
 
+pub use joint::{item_diagnostics, ItemDiagnostics};
 pub use plackett_luce::Solver;
 
 use crate::data::Dataset;
@@ -29,10 +31,14 @@ pub enum Method {
     Elo,
     Borda,
     Mean,
+    /// The joint latent-skill model (`joint/`): Rasch, offsets, Bradley–Terry/Davidson
+    /// and Plackett–Luce on one skill per model, with hierarchical difficulties.
+    Joint,
 }
 
 impl Method {
-    /// The user-facing name: "plackett-luce", "bradley-terry", "elo", "borda", "mean".
+    /// The user-facing name: "plackett-luce", "bradley-terry", "elo", "borda", "mean",
+    /// "joint".
     pub fn name(self) -> &'static str {
         match self {
             Method::PlackettLuce => "plackett-luce",
@@ -40,6 +46,7 @@ impl Method {
             Method::Elo => "elo",
             Method::Borda => "borda",
             Method::Mean => "mean",
+            Method::Joint => "joint",
         }
     }
 
@@ -51,6 +58,7 @@ impl Method {
             Method::Elo,
             Method::Borda,
             Method::Mean,
+            Method::Joint,
         ]
         .into_iter()
         .find(|method| method.name() == name)
@@ -135,6 +143,9 @@ pub fn rank_with_solver(
     solver: Solver,
 ) -> Result<RankResult> {
     validate(data, subset, options)?;
+    if options.method == Method::Joint {
+        return joint::rank_joint(data, subset, options);
+    }
     let selection = Selection::new(data, subset);
     let graph = graph::comparison_graph(&selection)?;
     let n_models = data.n_models;
@@ -295,6 +306,8 @@ fn point_estimate(
         Method::Mean => plain(mean::mean_scores(&selection, &graph.ranked)),
         Method::Borda => plain(borda::borda_lists(&selection, &graph.ranked)),
         Method::Elo => plain(elo::elo_comparisons(&selection, &graph.ranked)),
+        // Ranked by `joint::rank_joint` before the comparison graph is built.
+        Method::Joint => plain(vec![f64::NAN; n_models]),
     })
 }
 
@@ -316,7 +329,7 @@ fn fisher_errors(
             let information = point.bradley_terry.as_ref()?.information(&point.local);
             fisher::centred_standard_errors(information, scale_free)
         }
-        Method::Mean | Method::Borda | Method::Elo => None,
+        Method::Mean | Method::Borda | Method::Elo | Method::Joint => None,
     }
 }
 

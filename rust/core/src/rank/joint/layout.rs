@@ -1,0 +1,513 @@
+//! What a selection asks of the joint model: how each sample's values are read, which
+//! difficulty groups exist, which models can be ranked, and where each parameter lives.
+//!
+//! Parameters are one vector: the skills of the ranked models (local indexes 0..n), then
+//! the *hubs*: one location per difficulty group (the mean difficulty of a stratum's
+//! binary or numeric samples), one scale per numeric spread group (a benchmark's numeric
+//! samples) and one log spread per spread group. Per-sample difficulties live beside
+//! the vector, one per selection position.
+//!
+//! Connectivity. A sample's difficulty is drawn around its group's location, so every
+//! model measured in a group is tied to that location: a model seen alone on a sample
+//! still has a place on the common scale. The graph therefore joins each cardinal
+//! measurement's model to its group node, and the two models of a comparison or the
+//! members of a ranking to each other (union-find with union by size and path halving,
+//! Tarjan 1975). The component with the most models is ranked; the others are reported.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+
+use super::super::lists::{Selection, Visitor};
+use crate::data::{Dataset, SampleKind};
+use crate::error::{Error, Result};
+
+/// A model or group outside the ranked component.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Largest location groups × models for which a pass marks links in a matrix rather than
+/// joining them one measurement at a time.
+const SEEN_LIMIT: usize = 1 << 22;
+
+/// How a sample's cardinal values enter the model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Reading {
+    /// No cardinal values in the selection.
+    Absent,
+    /// 0/1 outcomes (fractions allowed: repeated measurements are averaged).
+    Binary,
+    /// A score; `sign` orients it so that higher is better.
+    Numeric { sign: f64 },
+}
+
+/// Per-sample facts and the parameter layout of one selection.
+pub(crate) struct Layout {
+    /// By dataset sample index.
+    pub reading: Vec<Reading>,
+    /// By dataset sample index: the sample's location group, or [`NONE`].
+    pub location: Vec<u32>,
+    /// By dataset sample index: the sample's spread group, or [`NONE`].
+    pub spread: Vec<u32>,
+    /// Per spread group: the mean of its oriented numeric values (subtracted first).
+    pub centre: Vec<f64>,
+    /// Per spread group: the standard deviation of its oriented numeric values.
+    pub spread_sd: Vec<f64>,
+    /// Ranked models and their local indexes.
+    pub ranked: Vec<bool>,
+    pub ranked_models: Vec<u32>,
+    pub local: Vec<u32>,
+    pub disconnected: Vec<Vec<u32>>,
+    pub n_measurements: Vec<u64>,
+    pub n_samples: Vec<u64>,
+    /// Per location group: its parameter index, or [`NONE`] outside the ranked component.
+    pub location_parameter: Vec<u32>,
+    /// Per spread group: the parameter index of its scale (numeric groups in the ranked
+    /// component), or [`NONE`].
+    pub scale_parameter: Vec<u32>,
+    /// Per spread group: the parameter index of its log spread log τ² (groups in the
+    /// ranked component), or [`NONE`].
+    pub spread_parameter: Vec<u32>,
+    pub n_parameters: usize,
+    /// Σ over positions of (entries + 2)² / 2: the cost of a pass with the full matrix.
+    pub pair_work: f64,
+    /// Entries read by a pass (cardinal entries, comparisons, ranking entries).
+    pub entries: f64,
+    /// Whether any comparison is an exact tie (credit 1/2): then Davidson's tie parameter
+    /// is fitted.
+    pub has_ties: bool,
+}
+
+impl Layout {
+    /// The skill parameters come first.
+    pub fn n_ranked(&self) -> usize {
+        self.ranked_models.len()
+    }
+}
+
+/// Reads unknown kinds from the values: all 0 or 1 is binary; otherwise numeric, ordered
+/// as the dataset stored it (best first: ascending values mean lower is better).
+fn reading_of(kind: SampleKind, values: &[f32]) -> Reading {
+    match kind {
+        SampleKind::Binary => Reading::Binary,
+        SampleKind::NumericHigher => Reading::Numeric { sign: 1.0 },
+        SampleKind::NumericLower => Reading::Numeric { sign: -1.0 },
+        SampleKind::Unknown => {
+            if values.iter().all(|&v| v == 0.0 || v == 1.0) {
+                Reading::Binary
+            } else if values.first() < values.last() {
+                Reading::Numeric { sign: -1.0 }
+            } else {
+                Reading::Numeric { sign: 1.0 }
+            }
+        }
+    }
+}
+
+struct UnionFind {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+}
+
+impl UnionFind {
+    fn new(n: usize) -> Self {
+        UnionFind {
+            parent: (0..n as u32).collect(),
+            size: vec![1; n],
+        }
+    }
+
+    fn find(&mut self, mut node: u32) -> u32 {
+        while self.parent[node as usize] != node {
+            let grandparent = self.parent[self.parent[node as usize] as usize];
+            self.parent[node as usize] = grandparent;
+            node = grandparent;
+        }
+        node
+    }
+
+    fn union(&mut self, a: u32, b: u32) {
+        let (mut a, mut b) = (self.find(a), self.find(b));
+        if a == b {
+            return;
+        }
+        if self.size[a as usize] < self.size[b as usize] {
+            std::mem::swap(&mut a, &mut b);
+        }
+        self.parent[b as usize] = a;
+        self.size[a as usize] += self.size[b as usize];
+    }
+}
+
+/// First pass: validates model indexes, counts measurements, collects the links, and sums
+/// the numeric values of each spread group.
+struct Links<'a> {
+    selection: Selection<'a>,
+    location: &'a [u32],
+    spread: &'a [u32],
+    reading: &'a [Reading],
+    /// Per location group × model: measured there (unioned after the pass; a union per
+    /// measurement would cost more than the pass). Empty: union directly.
+    seen: Vec<bool>,
+    /// Per spread group: Σ v, Σ v², count of oriented numeric values.
+    moments: Vec<[f64; 3]>,
+    n_models: usize,
+    components: UnionFind,
+    informative: Vec<bool>,
+    n_measurements: Vec<u64>,
+    n_samples: Vec<u64>,
+    last_position: Vec<usize>,
+    out_of_range: Option<u32>,
+    pair_work: f64,
+    entries: f64,
+    has_ties: bool,
+}
+
+impl Links<'_> {
+    #[inline]
+    fn count(&mut self, position: usize, model: u32) -> bool {
+        let index = model as usize;
+        if index >= self.n_models {
+            self.out_of_range.get_or_insert(model);
+            return false;
+        }
+        self.n_measurements[index] += 1;
+        if self.last_position[index] != position + 1 {
+            self.last_position[index] = position + 1;
+            self.n_samples[index] += 1;
+        }
+        true
+    }
+
+    fn merge(mut self, other: Links) -> Self {
+        add_counts(&mut self.n_measurements, &other.n_measurements);
+        add_counts(&mut self.n_samples, &other.n_samples);
+        for (mine, theirs) in self.informative.iter_mut().zip(&other.informative) {
+            *mine |= theirs;
+        }
+        let mut theirs = other.components;
+        for node in 0..theirs.parent.len() as u32 {
+            let root = theirs.find(node);
+            if root != node {
+                self.components.union(node, root);
+            }
+        }
+        for (mine, theirs) in self.seen.iter_mut().zip(&other.seen) {
+            *mine |= theirs;
+        }
+        for (mine, theirs) in self.moments.iter_mut().zip(&other.moments) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+        self.out_of_range = self.out_of_range.or(other.out_of_range);
+        self.pair_work += other.pair_work;
+        self.entries += other.entries;
+        self.has_ties |= other.has_ties;
+        self
+    }
+}
+
+fn add_counts(target: &mut [u64], source: &[u64]) {
+    for (target, source) in target.iter_mut().zip(source) {
+        *target += source;
+    }
+}
+
+impl Visitor for Links<'_> {
+    fn list(&mut self, position: usize, models: &[u32], ends: &[u32], _weight: f64) {
+        let mut valid = true;
+        for &model in models {
+            valid &= self.count(position, model);
+        }
+        self.entries += models.len() as f64;
+        let length = models.len() as f64;
+        self.pair_work += length * length / 2.0;
+        if ends.len() >= 2 && valid {
+            for &model in models {
+                self.informative[model as usize] = true;
+                self.components.union(models[0], model);
+            }
+        }
+    }
+
+    fn cardinal(
+        &mut self,
+        position: usize,
+        models: &[u32],
+        values: &[f32],
+        _ends: &[u32],
+        _weight: f64,
+    ) {
+        let mut valid = true;
+        for &model in models {
+            valid &= self.count(position, model);
+        }
+        let length = models.len() as f64;
+        self.entries += length;
+        self.pair_work += (length + 2.0) * (length + 2.0) / 2.0;
+        let sample = self.selection.sample(position);
+        let group = self.location[sample];
+        if !valid || group == NONE {
+            return;
+        }
+        if self.seen.is_empty() {
+            let node = (self.n_models as u32) + group;
+            for &model in models {
+                self.informative[model as usize] = true;
+                self.components.union(node, model);
+            }
+        } else {
+            let row = group as usize * self.n_models;
+            for &model in models {
+                self.informative[model as usize] = true;
+                self.seen[row + model as usize] = true;
+            }
+        }
+        if let Reading::Numeric { sign } = self.reading[sample] {
+            let moments = &mut self.moments[self.spread[sample] as usize];
+            for &value in values {
+                let value = sign * f64::from(value);
+                moments[0] += value;
+                moments[1] += value * value;
+                moments[2] += 1.0;
+            }
+        }
+    }
+
+    fn comparison(
+        &mut self,
+        position: usize,
+        model_a: u32,
+        model_b: u32,
+        credit_a: f64,
+        _weight: f64,
+    ) {
+        let valid_a = self.count(position, model_a);
+        let valid_b = model_a == model_b || self.count(position, model_b);
+        self.entries += 2.0;
+        self.pair_work += 2.0;
+        if valid_a && valid_b && model_a != model_b {
+            self.has_ties |= credit_a == 0.5;
+            self.informative[model_a as usize] = true;
+            self.informative[model_b as usize] = true;
+            self.components.union(model_a, model_b);
+        }
+    }
+}
+
+/// Reads the samples of `selection` and lays out the parameters.
+pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
+    let data: &Dataset = selection.data;
+    let n_samples = data.n_samples;
+    let cardinal = &data.cardinal;
+    // How each position's sample is read (in parallel: unknown kinds read every value).
+    let readings: Vec<Reading> = (0..selection.len())
+        .into_par_iter()
+        .map(|position| {
+            let sample = selection.sample(position);
+            if sample + 1 >= cardinal.offsets.len() {
+                return Reading::Absent;
+            }
+            let range = cardinal.range(sample);
+            if range.is_empty() {
+                Reading::Absent
+            } else {
+                reading_of(data.sample_kind(sample), &cardinal.values[range])
+            }
+        })
+        .collect();
+    let mut reading = vec![Reading::Absent; n_samples];
+    let mut location = vec![NONE; n_samples];
+    let mut spread = vec![NONE; n_samples];
+    // Groups are numbered in order of first use along the selection.
+    let mut location_index: HashMap<(u32, bool), u32> = HashMap::new();
+    let mut spread_index: HashMap<(u32, bool), u32> = HashMap::new();
+    for (position, &read) in readings.iter().enumerate() {
+        let sample = selection.sample(position);
+        if read == Reading::Absent || reading[sample] != Reading::Absent {
+            continue;
+        }
+        reading[sample] = read;
+        let numeric = matches!(read, Reading::Numeric { .. });
+        let next = location_index.len() as u32;
+        location[sample] = *location_index
+            .entry((data.stratum(sample), numeric))
+            .or_insert(next);
+        let next = spread_index.len() as u32;
+        spread[sample] = *spread_index
+            .entry((data.benchmark(sample), numeric))
+            .or_insert(next);
+    }
+    drop(readings);
+    let n_spreads = spread_index.len();
+    let n_models = data.n_models;
+    let n_locations = location_index.len();
+    let seen = n_locations * n_models <= SEEN_LIMIT;
+    let links = selection.fold(
+        || Links {
+            selection: *selection,
+            location: &location,
+            spread: &spread,
+            reading: &reading,
+            seen: if seen {
+                vec![false; n_locations * n_models]
+            } else {
+                Vec::new()
+            },
+            moments: vec![[0.0; 3]; n_spreads],
+            n_models,
+            components: UnionFind::new(n_models + n_locations),
+            informative: vec![false; n_models],
+            n_measurements: vec![0; n_models],
+            n_samples: vec![0; n_models],
+            last_position: vec![0; n_models],
+            out_of_range: None,
+            pair_work: 0.0,
+            entries: 0.0,
+            has_ties: false,
+        },
+        Links::merge,
+    );
+    if let Some(model) = links.out_of_range {
+        return Err(Error::invalid(
+            "models",
+            None,
+            format!("model index {model} out of range for {n_models} models"),
+        ));
+    }
+    let Links {
+        mut components,
+        informative,
+        n_measurements,
+        n_samples: sample_counts,
+        pair_work,
+        entries,
+        has_ties,
+        seen,
+        moments,
+        ..
+    } = links;
+    for (index, _) in seen.iter().enumerate().filter(|(_, &seen)| seen) {
+        let (group, model) = (index / n_models, index % n_models);
+        components.union((n_models + group) as u32, model as u32);
+    }
+    let centre: Vec<f64> = moments
+        .iter()
+        .map(|m| if m[2] > 0.0 { m[0] / m[2] } else { 0.0 })
+        .collect();
+    let spread_sd: Vec<f64> = moments
+        .iter()
+        .zip(&centre)
+        .map(|(m, centre)| {
+            let variance = if m[2] > 0.0 {
+                m[1] / m[2] - centre * centre
+            } else {
+                0.0
+            };
+            // A group whose values are all equal still needs a unit.
+            if variance > 0.0 {
+                variance.sqrt()
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let mut group_of_root: HashMap<u32, usize> = HashMap::new();
+    let mut groups: Vec<Vec<u32>> = Vec::new();
+    let mut root_of_group: Vec<u32> = Vec::new();
+    for model in 0..n_models as u32 {
+        if !informative[model as usize] {
+            continue;
+        }
+        let root = components.find(model);
+        let index = *group_of_root.entry(root).or_insert_with(|| {
+            groups.push(Vec::new());
+            root_of_group.push(root);
+            groups.len() - 1
+        });
+        groups[index].push(model);
+    }
+    let main = groups
+        .iter()
+        .enumerate()
+        .max_by(|(index_a, a), (index_b, b)| a.len().cmp(&b.len()).then(index_b.cmp(index_a)))
+        .map(|(index, _)| index);
+    let mut ranked = vec![false; n_models];
+    let mut local = vec![NONE; n_models];
+    let mut ranked_models = Vec::new();
+    let mut disconnected = Vec::new();
+    let mut main_root = NONE;
+    for (index, group) in groups.into_iter().enumerate() {
+        if Some(index) == main {
+            for (position, &model) in group.iter().enumerate() {
+                ranked[model as usize] = true;
+                local[model as usize] = position as u32;
+            }
+            ranked_models = group;
+            main_root = root_of_group[index];
+        } else {
+            disconnected.push(group);
+        }
+    }
+    let mut next = ranked_models.len() as u32;
+    let location_parameter: Vec<u32> = (0..n_locations as u32)
+        .map(|group| {
+            if main_root != NONE && components.find(n_models as u32 + group) == main_root {
+                next += 1;
+                next - 1
+            } else {
+                NONE
+            }
+        })
+        .collect();
+    // A spread group gets a spread (and, numeric, a scale) when one of its samples lies
+    // in the ranked component.
+    let spread_numeric: Vec<bool> = {
+        let mut numeric = vec![false; n_spreads];
+        for (&(_, is_numeric), &group) in &spread_index {
+            numeric[group as usize] = is_numeric;
+        }
+        numeric
+    };
+    let mut spread_used = vec![false; n_spreads];
+    for sample in 0..n_samples {
+        let group = location[sample];
+        if group != NONE && location_parameter[group as usize] != NONE {
+            spread_used[spread[sample] as usize] = true;
+        }
+    }
+    let mut number = |used: bool| {
+        if used {
+            next += 1;
+            next - 1
+        } else {
+            NONE
+        }
+    };
+    let scale_parameter: Vec<u32> = spread_used
+        .iter()
+        .zip(&spread_numeric)
+        .map(|(&used, &numeric)| number(used && numeric))
+        .collect();
+    let spread_parameter: Vec<u32> = spread_used.iter().map(|&used| number(used)).collect();
+    Ok(Layout {
+        reading,
+        location,
+        spread,
+        centre,
+        spread_sd,
+        ranked,
+        ranked_models,
+        local,
+        disconnected,
+        n_measurements,
+        n_samples: sample_counts,
+        location_parameter,
+        scale_parameter,
+        spread_parameter,
+        n_parameters: next as usize,
+        pair_work,
+        entries,
+        has_ties,
+    })
+}

@@ -1,0 +1,213 @@
+//! The joint latent-skill model: one skill per model, shared by every kind of
+//! measurement, so that every measurement counts, including a sample that only one
+//! model was measured on.
+//!
+//! * binary sample j: P(right) = σ(θ_m − b_j), the Rasch model (`binary.rs`);
+//! * numeric sample j: φ_k v = θ_m − b_j + logistic-scale Gaussian noise, a per-sample
+//!   offset model on the same scale (`numeric.rs`);
+//! * comparison: Bradley–Terry on θ_a − θ_b, Davidson's ties (`pairwise.rs`);
+//! * ranking: Plackett–Luce with tied groups (`ranking.rs`).
+//!
+//! Difficulties b_j have a hierarchical prior around their stratum's location with an
+//! empirical-Bayes spread per benchmark (`prior.rs`): a sample seen by one model still
+//! informs that model's skill (as the mean does, relative to what other models scored in
+//! the same stratum), while a sample seen by many is pinned down by its own data (as the
+//! ordinal methods do). The fit (`fit.rs`) is Newton's method on the posterior with the
+//! difficulties profiled out per pass (`pass.rs`, `solve.rs`): O(measurements) per pass,
+//! parallel with rayon, any subset and bootstrap weights read in place. Item diagnostics
+//! (`diagnostics.rs`) add a discrimination per sample (the 2PL model) given the skills.
+
+mod binary;
+mod diagnostics;
+mod fit;
+mod layout;
+mod numeric;
+mod pairwise;
+mod pass;
+mod prior;
+mod ranking;
+mod solve;
+
+pub use diagnostics::{item_diagnostics, ItemDiagnostics};
+
+use super::lists::Selection;
+use super::{bootstrap, fisher, Interval, RankOptions, RankResult};
+use crate::data::Dataset;
+use crate::error::Result;
+use fit::{Settings, State};
+use layout::Layout;
+
+/// κ² = π²/3, the variance of the standard logistic distribution.
+pub(crate) const KAPPA2: f64 = std::f64::consts::PI * std::f64::consts::PI / 3.0;
+
+/// One sample's difficulty, per selection position: the posterior mode of b.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Item {
+    pub difficulty: f64,
+}
+
+fn settings(options: &RankOptions) -> Settings {
+    Settings {
+        alpha: options.alpha,
+        tolerance: options.tolerance,
+        max_iterations: options.max_iterations,
+    }
+}
+
+/// Skills by model index (NaN for models that are not ranked).
+fn skills_by_model(layout: &Layout, state: &State, n_models: usize) -> Vec<f64> {
+    let mut scores = vec![f64::NAN; n_models];
+    for (local, &model) in layout.ranked_models.iter().enumerate() {
+        scores[model as usize] = state.parameters[local];
+    }
+    scores
+}
+
+/// The point fit of `selection` (shared with the item diagnostics).
+pub(crate) fn fit_point(
+    selection: Selection,
+    layout: &Layout,
+    options: &RankOptions,
+) -> fit::Fitted {
+    let state = State::start(layout, selection.len(), options.initial.as_deref());
+    let start = if options.initial.is_some() {
+        fit::Start::Skills
+    } else {
+        fit::Start::Cold
+    };
+    fit::fit(selection, layout, &settings(options), state, start)
+}
+
+/// Ranks with the joint model; `options` as validated by `rank`.
+pub(crate) fn rank_joint(
+    data: &Dataset,
+    subset: Option<&[u32]>,
+    options: &RankOptions,
+) -> Result<RankResult> {
+    let selection = Selection::new(data, subset);
+    let layout = layout::layout(&selection)?;
+    let n_models = data.n_models;
+    let mut result = RankResult {
+        method: super::Method::Joint.name(),
+        scores: vec![f64::NAN; n_models],
+        ci_low: vec![f64::NAN; n_models],
+        ci_high: vec![f64::NAN; n_models],
+        rank: vec![0; n_models],
+        rank_low: vec![0; n_models],
+        rank_high: vec![0; n_models],
+        n_measurements: layout.n_measurements.clone(),
+        n_samples: layout.n_samples.clone(),
+        ranked: layout.ranked.clone(),
+        disconnected: layout.disconnected.clone(),
+        iterations: 0,
+        converged: true,
+    };
+    if layout.ranked_models.is_empty() {
+        return Ok(result);
+    }
+    let point = fit_point(selection, &layout, options);
+    result.iterations = point.iterations;
+    result.converged = point.converged;
+    let mut scores = skills_by_model(&layout, &point.state, n_models);
+    super::centre(&layout.ranked_models, &mut scores);
+    bootstrap::ranks_of(&layout.ranked_models, &scores, &mut result.rank);
+    result.rank_low.clone_from(&result.rank);
+    result.rank_high.clone_from(&result.rank);
+    match options.interval {
+        Interval::None => {}
+        Interval::Fisher => {
+            if let Some(errors) = fisher_errors(&selection, &layout, &point.state, options.alpha) {
+                let z = fisher::normal_quantile(0.5 + options.ci_level / 2.0);
+                for (&model, error) in layout.ranked_models.iter().zip(errors) {
+                    let model = model as usize;
+                    result.ci_low[model] = scores[model] - z * error;
+                    result.ci_high[model] = scores[model] + z * error;
+                }
+                fisher::rank_intervals(
+                    &layout.ranked_models,
+                    &result.ci_low,
+                    &result.ci_high,
+                    &mut result.rank_low,
+                    &mut result.rank_high,
+                );
+            }
+        }
+        Interval::Bootstrap { replicates, seed } => {
+            let settings = settings(options);
+            let replicate_scores =
+                bootstrap::bootstrap_replicates(&selection, replicates, seed, |weighted| {
+                    let fitted = fit::fit(
+                        weighted,
+                        &layout,
+                        &settings,
+                        point.state.clone(),
+                        fit::Start::Warm,
+                    );
+                    Ok(skills_by_model(&layout, &fitted.state, n_models))
+                })?;
+            bootstrap::percentile_intervals(
+                &layout.ranked_models,
+                &replicate_scores,
+                options.ci_level,
+                true,
+                &mut result.ci_low,
+                &mut result.ci_high,
+                &mut result.rank_low,
+                &mut result.rank_high,
+            );
+        }
+    }
+    result.scores = scores;
+    Ok(result)
+}
+
+/// Standard errors of the centred skills from the observed information of the profile
+/// posterior (difficulties and hubs profiled out), in ranked-model order.
+fn fisher_errors(
+    selection: &Selection,
+    layout: &Layout,
+    state: &State,
+    alpha: f64,
+) -> Option<Vec<f64>> {
+    let n = layout.n_ranked();
+    let size = layout.n_parameters;
+    let mut items = state.items.clone();
+    let variance = state.spread_variance(layout);
+    let input = pass::PassInput {
+        selection: *selection,
+        layout,
+        parameters: &state.parameters,
+        spread_variance: &variance,
+        tie: state.tie,
+        steps: 1,
+        full: true,
+        dropped: false,
+    };
+    let mut sums = pass::run(&input, &mut items);
+    prior::skill_prior(&state.parameters[..n], alpha, &mut sums);
+    let spreads: Vec<(usize, f64)> = layout
+        .spread_parameter
+        .iter()
+        .filter(|&&index| index != layout::NONE)
+        .map(|&index| (index as usize - n, state.parameters[index as usize]))
+        .collect();
+    solve::spread_hubs(
+        &mut sums,
+        &spreads,
+        prior::SPREAD_MIN,
+        prior::SPREAD_MAX,
+        false,
+    );
+    let matrix = solve::full_matrix(&sums);
+    let skills = matrix.view((0, 0), (n, n)).into_owned();
+    let information = if size > n {
+        // I_θ = A − B D⁻¹ Bᵀ: the hubs profiled out.
+        let coupling = matrix.view((0, n), (n, size - n)).into_owned();
+        let hubs = matrix.view((n, n), (size - n, size - n)).into_owned();
+        let solved = hubs.cholesky()?.solve(&coupling.transpose());
+        skills - coupling * solved
+    } else {
+        skills
+    };
+    fisher::centred_standard_errors(information, alpha == 0.0)
+}

@@ -1,0 +1,398 @@
+//! One pass over the selection: difficulty steps, then the gradient and curvature of the
+//! skills and hubs with the difficulties profiled out.
+//!
+//! The difficulties b_j are eliminated exactly (a Schur complement): sample j, whose
+//! difficulty has posterior curvature H_j and couplings u_j to the skills and hubs, adds
+//! −u_j u_jᵀ / H_j to their curvature. The skill–skill part of that costs O(L²) per
+//! sample of L models and is only accumulated for the full Newton step; everything else
+//! (per skill: gradient, diagonal, couplings to the few hubs) costs O(L). Each chunk of
+//! positions owns its slice of difficulties, so a pass writes them in place, in
+//! parallel (rayon), without locks.
+//!
+//! The spreads are hubs too, accumulated here in ρ_k = log τ_k². Their gradient and curvature are those of
+//! the Laplace approximation of the marginal posterior (the difficulties integrated out),
+//! A = Σ_j [ℓ_j(b̂_j) − (b̂_j − μ)²/(2τ²) − ½ log(τ² H_j)], whose ρ-gradient is
+//! ½ Σ_j [(b̂_j − μ)²/τ² − W_j/H_j] (W_j the data's precision): the empirical-Bayes
+//! spread (see `prior.rs`). Its couplings to skills and locations come from the
+//! difficulties' dependence on them, so one Newton step moves spreads and skills
+//! together; alternating them instead converges at the slow rate of EM.
+
+use rayon::prelude::*;
+
+use super::super::lists::{add_into, Selection, Visitor};
+use super::layout::{Layout, Reading, NONE};
+use super::ranking::ListTerms;
+use super::{binary, numeric, pairwise, Item, KAPPA2};
+
+/// One measurement of a sample, after its difficulty step.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    /// The model's local (skill) index.
+    pub local: u32,
+    /// d log-likelihood / dθ at the new difficulty (first order).
+    pub residual: f64,
+    /// −d² log-likelihood / dθ².
+    pub curvature: f64,
+    /// Numeric samples: the oriented, centred value.
+    pub value: f64,
+}
+
+/// What a pass reads besides the data.
+pub(crate) struct PassInput<'a> {
+    pub selection: Selection<'a>,
+    pub layout: &'a Layout,
+    pub parameters: &'a [f64],
+    /// τ² per spread group (e^ρ).
+    pub spread_variance: &'a [f64],
+    /// Davidson's ν (0: plain Bradley–Terry).
+    pub tie: f64,
+    /// Difficulty Newton steps per binary sample.
+    pub steps: usize,
+    /// Accumulate the skill–skill curvature too (for the full Newton step).
+    pub full: bool,
+    /// Accumulate the Gershgorin size of the dropped skill–skill couplings.
+    pub dropped: bool,
+}
+
+/// Per-skill row: gradient, diagonal curvature, the Gershgorin size of the dropped
+/// skill–skill couplings, then one coupling per hub.
+pub(crate) const GRADIENT: usize = 0;
+pub(crate) const DIAGONAL: usize = 1;
+pub(crate) const DROPPED: usize = 2;
+pub(crate) const COUPLING: usize = 3;
+
+/// Summed curvature (the negated Hessian) and gradient of one pass.
+pub(crate) struct Sums {
+    pub n: usize,
+    pub hubs: usize,
+    pub stride: usize,
+    /// n rows of `stride` values (see the row constants).
+    pub skills: Vec<f64>,
+    pub hub_gradient: Vec<f64>,
+    pub hub_diagonal: Vec<f64>,
+    /// For log spreads: the Fisher information, a safe curvature far from the optimum.
+    pub hub_fisher: Vec<f64>,
+    /// hubs × hubs, row-major; off-diagonal terms at [larger][smaller].
+    pub hub_block: Vec<f64>,
+    /// Full step only: n × n, row-major, skill–skill terms at [larger][smaller].
+    pub pairs: Vec<f64>,
+    pub tie_gradient: f64,
+    pub tie_curvature: f64,
+    /// Largest |difficulty step| of the pass.
+    pub item_step: f64,
+}
+
+impl Sums {
+    fn new(n: usize, n_parameters: usize, full: bool) -> Self {
+        let hubs = n_parameters - n;
+        let stride = COUPLING + hubs;
+        Sums {
+            n,
+            hubs,
+            stride,
+            skills: vec![0.0; n * stride],
+            hub_gradient: vec![0.0; hubs],
+            hub_diagonal: vec![0.0; hubs],
+            hub_fisher: vec![0.0; hubs],
+            hub_block: vec![0.0; hubs * hubs],
+            pairs: if full { vec![0.0; n * n] } else { Vec::new() },
+            tie_gradient: 0.0,
+            tie_curvature: 0.0,
+            item_step: 0.0,
+        }
+    }
+
+    fn merge(mut self, other: Sums) -> Sums {
+        add_into(&mut self.skills, &other.skills);
+        add_into(&mut self.hub_gradient, &other.hub_gradient);
+        add_into(&mut self.hub_diagonal, &other.hub_diagonal);
+        add_into(&mut self.hub_fisher, &other.hub_fisher);
+        add_into(&mut self.hub_block, &other.hub_block);
+        add_into(&mut self.pairs, &other.pairs);
+        self.tie_gradient += other.tie_gradient;
+        self.tie_curvature += other.tie_curvature;
+        self.item_step = self.item_step.max(other.item_step);
+        self
+    }
+
+    #[inline]
+    pub fn row(&mut self, skill: usize) -> &mut [f64] {
+        &mut self.skills[skill * self.stride..(skill + 1) * self.stride]
+    }
+
+    /// Adds to the curvature between hubs `a` ≠ `b` (hub numbers, not parameter indexes).
+    #[inline]
+    fn hub_pair(&mut self, a: usize, b: usize, value: f64) {
+        let (row, column) = if a > b { (a, b) } else { (b, a) };
+        self.hub_block[row * self.hubs + column] += value;
+    }
+
+    /// Adds to the curvature between skills `i` ≠ `j`: kept for the full step, counted
+    /// as dropped otherwise.
+    #[inline]
+    fn skill_pair(&mut self, i: usize, j: usize, value: f64) {
+        if self.pairs.is_empty() {
+            self.skills[i * self.stride + DROPPED] += value.abs();
+            self.skills[j * self.stride + DROPPED] += value.abs();
+        } else {
+            let (row, column) = if i > j { (i, j) } else { (j, i) };
+            self.pairs[row * self.n + column] += value;
+        }
+    }
+}
+
+/// A sample's hubs, as hub numbers (parameter index − n).
+struct SampleHubs {
+    location: usize,
+    spread: usize,
+    scale: Option<usize>,
+}
+
+struct ChunkVisitor<'a, 'b> {
+    input: &'a PassInput<'a>,
+    items: &'b mut [Item],
+    start: usize,
+    sums: Sums,
+    entries: Vec<Entry>,
+    list: ListTerms,
+}
+
+impl ChunkVisitor<'_, '_> {
+    /// Scatters one cardinal sample's terms, its difficulty already stepped.
+    fn scatter_sample(
+        &mut self,
+        weight: f64,
+        hubs: SampleHubs,
+        deviation: f64,
+        precision: f64,
+        prior: f64,
+    ) {
+        let n = self.sums.n;
+        let total = precision + prior;
+        let inverse = 1.0 / total;
+        // q = τ²W / (1 + τ²W) = W / H: the share of the data in the difficulty's posterior.
+        let share = precision * inverse;
+        // Σ of the entries' curvatures is the data precision W.
+        let curvatures = if self.input.dropped { precision } else { 0.0 };
+        let (mut first, mut second, mut scale_gradient) = (0.0, 0.0, 0.0);
+        let scale = hubs.scale.map_or(1.0, |hub| self.input.parameters[n + hub]);
+        let sums = &mut self.sums;
+        for entry in &self.entries {
+            let w = entry.curvature;
+            let row = sums.row(entry.local as usize);
+            row[GRADIENT] += weight * entry.residual;
+            row[DIAGONAL] += weight * w * (1.0 - w * inverse);
+            if curvatures > 0.0 {
+                row[DROPPED] += weight * w * (curvatures - w) * inverse;
+            }
+            row[COUPLING + hubs.location] -= weight * w * prior * inverse;
+            row[COUPLING + hubs.spread] -= weight * deviation * w * prior * inverse;
+            if hubs.scale.is_some() {
+                first += entry.value / KAPPA2;
+                second += entry.value * entry.value / KAPPA2 + 1.0 / (scale * scale);
+                scale_gradient += -entry.residual * entry.value + 1.0 / scale;
+            }
+        }
+        if let Some(hub) = hubs.scale {
+            for entry in &self.entries {
+                let row = sums.row(entry.local as usize);
+                row[COUPLING + hub] +=
+                    weight * (-entry.value / KAPPA2 + first * entry.curvature * inverse);
+            }
+            sums.hub_gradient[hub] += weight * scale_gradient;
+            sums.hub_diagonal[hub] += weight * (second - first * first * inverse);
+            sums.hub_pair(hub, hubs.location, weight * first * prior * inverse);
+            sums.hub_pair(
+                hub,
+                hubs.spread,
+                weight * deviation * first * prior * inverse,
+            );
+        }
+        if !sums.pairs.is_empty() {
+            for (p, a) in self.entries.iter().enumerate() {
+                for b in &self.entries[..p] {
+                    let value = -weight * a.curvature * b.curvature * inverse;
+                    let (row, column) = if a.local > b.local {
+                        (a.local as usize, b.local as usize)
+                    } else {
+                        (b.local as usize, a.local as usize)
+                    };
+                    sums.pairs[row * n + column] += value;
+                }
+            }
+        }
+        let squared = deviation * deviation * prior;
+        sums.hub_gradient[hubs.location] += weight * deviation * prior;
+        sums.hub_diagonal[hubs.location] += weight * prior * share;
+        sums.hub_gradient[hubs.spread] += 0.5 * weight * (squared - share);
+        sums.hub_diagonal[hubs.spread] -=
+            0.5 * weight * (squared * (2.0 * prior * inverse - 1.0) - share * (1.0 - share));
+        sums.hub_fisher[hubs.spread] += 0.5 * weight * share * share;
+        sums.hub_pair(
+            hubs.spread,
+            hubs.location,
+            weight * deviation * precision * prior * inverse,
+        );
+    }
+}
+
+impl Visitor for ChunkVisitor<'_, '_> {
+    fn list(&mut self, _position: usize, models: &[u32], ends: &[u32], weight: f64) {
+        let layout = self.input.layout;
+        if ends.len() < 2 || models.iter().any(|&m| layout.local[m as usize] == NONE) {
+            return;
+        }
+        self.list
+            .fill(models, ends, &layout.local, self.input.parameters);
+        let sums = &mut self.sums;
+        for &(i, gradient, curvature, _, _) in &self.list.members {
+            let row = sums.row(i as usize);
+            row[GRADIENT] += weight * gradient;
+            row[DIAGONAL] += weight * curvature;
+            // A list's curvature is a Laplacian (rows sum to zero, off-diagonals
+            // negative): the couplings of a member sum to its diagonal.
+            row[DROPPED] += weight * curvature;
+        }
+        if !sums.pairs.is_empty() {
+            let members = &self.list.members;
+            for (p, &(i, _, _, group_i, t_i)) in members.iter().enumerate() {
+                for &(j, _, _, group_j, t_j) in &members[..p] {
+                    let value =
+                        weight * t_i * t_j * self.list.second[group_i.min(group_j) as usize];
+                    sums.skill_pair(i as usize, j as usize, -value);
+                }
+            }
+        }
+    }
+
+    fn cardinal(
+        &mut self,
+        position: usize,
+        models: &[u32],
+        values: &[f32],
+        _ends: &[u32],
+        weight: f64,
+    ) {
+        let input = self.input;
+        let layout = input.layout;
+        let n = layout.n_ranked();
+        let sample = input.selection.sample(position);
+        let group = layout.location[sample];
+        if group == NONE || layout.location_parameter[group as usize] == NONE {
+            return;
+        }
+        let location_index = layout.location_parameter[group as usize] as usize;
+        let spread = layout.spread[sample] as usize;
+        let prior = 1.0 / input.spread_variance[spread];
+        let location = input.parameters[location_index];
+        let item = &mut self.items[position - self.start];
+        let (difficulty, step, precision, scale) = match layout.reading[sample] {
+            Reading::Absent => return,
+            Reading::Binary => {
+                let (difficulty, step, precision) = binary::difficulty_steps(
+                    models,
+                    values,
+                    &layout.local,
+                    input.parameters,
+                    location,
+                    prior,
+                    item.difficulty,
+                    input.steps,
+                    &mut self.entries,
+                );
+                (difficulty, step, precision, None)
+            }
+            Reading::Numeric { sign } => {
+                let scale_index = layout.scale_parameter[spread] as usize;
+                let (difficulty, step, precision) = numeric::difficulty_update(
+                    models,
+                    values,
+                    &layout.local,
+                    input.parameters,
+                    sign,
+                    layout.centre[spread],
+                    input.parameters[scale_index],
+                    location,
+                    prior,
+                    item.difficulty,
+                    &mut self.entries,
+                );
+                (difficulty, step, precision, Some(scale_index - n))
+            }
+        };
+        *item = Item { difficulty };
+        self.sums.item_step = self.sums.item_step.max(step.abs());
+        let hubs = SampleHubs {
+            location: location_index - n,
+            spread: layout.spread_parameter[spread] as usize - n,
+            scale,
+        };
+        self.scatter_sample(weight, hubs, difficulty - location, precision, prior);
+    }
+
+    fn comparison(
+        &mut self,
+        _position: usize,
+        model_a: u32,
+        model_b: u32,
+        credit_a: f64,
+        weight: f64,
+    ) {
+        let layout = self.input.layout;
+        let (a, b) = (
+            layout.local[model_a as usize],
+            layout.local[model_b as usize],
+        );
+        if model_a == model_b || a == NONE || b == NONE {
+            return;
+        }
+        let (a, b) = (a as usize, b as usize);
+        let skills = self.input.parameters;
+        let term = pairwise::comparison(skills[a] - skills[b], credit_a, self.input.tie);
+        let sums = &mut self.sums;
+        let curvature = weight * term.curvature;
+        for (index, sign) in [(a, 1.0), (b, -1.0)] {
+            let row = sums.row(index);
+            row[GRADIENT] += sign * weight * term.gradient;
+            row[DIAGONAL] += curvature;
+        }
+        sums.skill_pair(a, b, -curvature);
+        sums.tie_gradient += weight * term.tie_gradient;
+        sums.tie_curvature += weight * term.tie_curvature;
+    }
+}
+
+/// Runs one pass; `items` holds one difficulty per selection position and is updated.
+pub(crate) fn run(input: &PassInput, items: &mut [Item]) -> Sums {
+    let layout = input.layout;
+    let n = layout.n_ranked();
+    let len = input.selection.len();
+    // The full step's n × n matrix is large: one accumulator per thread. Otherwise a few
+    // chunks per thread balance uneven samples.
+    let threads = rayon::current_num_threads();
+    let chunks = if input.full { threads } else { threads * 4 };
+    let chunk_len = len.div_ceil(chunks.max(1)).max(1);
+    let init = || Sums::new(n, layout.n_parameters, input.full);
+    items
+        .par_chunks_mut(chunk_len)
+        .enumerate()
+        .map(|(chunk, slice)| {
+            let start = chunk * chunk_len;
+            let mut visitor = ChunkVisitor {
+                input,
+                items: slice,
+                start,
+                sums: init(),
+                entries: Vec::new(),
+                list: ListTerms::new(),
+            };
+            let mut ends = Vec::new();
+            let end = (start + chunk_len).min(len);
+            for position in start..end {
+                input.selection.visit(position, &mut visitor, &mut ends);
+            }
+            visitor.sums
+        })
+        .reduce_with(Sums::merge)
+        .unwrap_or_else(init)
+}
