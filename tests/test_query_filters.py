@@ -45,6 +45,7 @@ def _ids(pool: onebench.Pool, where: object) -> list[str]:
         ([("year", "ge", "2021")], ["b", "c"]),  # numbers written as text compare as numbers
         (["year=2023"], ["c"]),
         ({"category": ["law", "chemistry"]}, ["a", "b", "c"]),
+        ({"category": ("law", "chemistry")}, ["a", "b", "c"]),  # a tuple of values: in
         (["category in chemistry, law"], ["a", "b", "c"]),
         (["text~law"], ["a", "c"]),  # contains ignores case
         ([("references", "contains", "so")], ["c"]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import InvalidInputError
@@ -58,7 +59,7 @@ class Benchmark:
     def __contains__(self, sample_id: object) -> bool:
         return sample_id in self._positions
 
-    @property
+    @cached_property
     def _positions(self) -> dict[str, int]:
         return {sample_id: position for position, sample_id in enumerate(self.sample_ids)}
 

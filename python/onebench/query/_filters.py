@@ -54,14 +54,7 @@ def parse_where(where: Any) -> list[Condition]:
     if isinstance(where, str):
         where = [where]
     if isinstance(where, Mapping):
-        items: list[Any] = [
-            (key, *value)
-            if isinstance(value, tuple) and len(value) == 2
-            else (key, "in", value)
-            if isinstance(value, list | set | frozenset)
-            else (key, "eq", value)
-            for key, value in where.items()
-        ]
+        items: list[Any] = [_mapping_item(key, value) for key, value in where.items()]
     elif isinstance(where, Sequence):
         items = list(where)
     else:
@@ -70,6 +63,16 @@ def parse_where(where: Any) -> list[Condition]:
             field="where",
         )
     return [_condition(item, position) for position, item in enumerate(items)]
+
+
+def _mapping_item(key: Any, value: Any) -> tuple[Any, str, Any]:
+    """``{"year": ("ge", 2020)}`` names an operator; any other list, tuple or set of values
+    means ``in``; a single value means ``eq``."""
+    if isinstance(value, tuple) and len(value) == 2 and value[0] in (*OPERATORS, *_SYMBOLS):
+        return (key, value[0], value[1])
+    if isinstance(value, list | tuple | set | frozenset):
+        return (key, "in", list(value))
+    return (key, "eq", value)
 
 
 def _condition(item: Any, position: int) -> Condition:
