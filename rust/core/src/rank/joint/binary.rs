@@ -54,7 +54,8 @@ pub(crate) fn difficulty_steps(
                 local: index,
                 residual,
                 curvature,
-                value: 0.0,
+                // d curvature / dθ, for the Laplace correction (see `pass.rs`).
+                value: curvature * (1.0 - 2.0 * p),
             });
         }
         // The log posterior in b has gradient −Σ(y − p) − (b − μ)/τ² and curvature

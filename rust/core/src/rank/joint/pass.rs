@@ -167,6 +167,7 @@ impl ChunkVisitor<'_, '_> {
         precision: f64,
         prior: f64,
     ) {
+        let binary = hubs.scale.is_none();
         let n = self.sums.n;
         let total = precision + prior;
         let inverse = 1.0 / total;
@@ -220,6 +221,21 @@ impl ChunkVisitor<'_, '_> {
                     sums.pairs[row * n + column] += value;
                 }
             }
+        }
+        if binary {
+            // Laplace's correction: the −½ log(τ²H) of the marginal posterior, whose
+            // curvature H depends on the skills through the entries' p(1 − p). Without it
+            // the difficulties' profile shrinks the skills of sparse data towards each
+            // other (the incidental-parameter bias of joint maximum likelihood).
+            let slope: f64 = self.entries.iter().map(|e| e.value).sum();
+            for entry in &self.entries {
+                let row = sums.row(entry.local as usize);
+                row[GRADIENT] -=
+                    0.5 * weight * inverse * (entry.value - slope * entry.curvature * inverse);
+            }
+            sums.hub_gradient[hubs.location] += 0.5 * weight * slope * prior * inverse * inverse;
+            sums.hub_gradient[hubs.spread] +=
+                0.5 * weight * slope * deviation * prior * inverse * inverse;
         }
         let squared = deviation * deviation * prior;
         sums.hub_gradient[hubs.location] += weight * deviation * prior;
