@@ -129,3 +129,10 @@ class PoolCore:
         max_iterations: int,
         initial: npt.NDArray[np.float64] | None = None,
     ) -> dict[str, Any]: ...
+    def item_diagnostics(
+        self,
+        subset: npt.NDArray[np.uint32] | None,
+        alpha: float,
+        tolerance: float,
+        max_iterations: int,
+    ) -> dict[str, Any]: ...

@@ -53,6 +53,14 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_samples(args: argparse.Namespace) -> int:
+    from ._samples_cli import run_samples
+
+    payload, text = run_samples(args, _pool_path(args.pool))
+    _emit(args, payload, text)
+    return 0
+
+
 def _cmd_stats(args: argparse.Namespace) -> int:
     from ._stats import pool_summary, summary_text
     from .pool import Pool
@@ -208,13 +216,23 @@ def _parser() -> argparse.ArgumentParser:
         handler=_cmd_stats
     )
 
+    from ._samples_cli import add_samples_arguments
+
+    sampler = commands.add_parser(
+        "samples", parents=[common], help="samples with difficulty and discrimination"
+    )
+    add_samples_arguments(sampler)
+    sampler.set_defaults(handler=_cmd_samples)
+
     ranker = commands.add_parser("rank", parents=[common], help="rank the models")
     from .ranking import METHODS
 
     ranker.add_argument("--method", default="plackett-luce", choices=METHODS)
     ranker.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
     ranker.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates (0: Fisher)")
-    ranker.add_argument("--alpha", type=float, default=1.0, help="prior strength (default 1)")
+    ranker.add_argument(
+        "--alpha", type=float, help="prior strength (default 1; 0.1 for --method joint)"
+    )
     ranker.add_argument("--seed", type=int, default=0)
     ranker.add_argument(
         "--benchmark", action="append", help="rank on this benchmark's samples (repeatable)"

@@ -376,7 +376,7 @@ class Pool:
         method: str = "plackett-luce",
         ci: float = 0.95,
         bootstrap: int = 0,
-        alpha: float = 1.0,
+        alpha: float | None = None,
         seed: int = 0,
         interval: str | None = None,
         tolerance: float = 1e-8,
@@ -387,7 +387,8 @@ class Pool:
         ``bootstrap`` > 0 computes percentile intervals from that many bootstrap
         replicates over samples; otherwise intervals come from the observed Fisher
         information (methods with a likelihood) or are omitted. ``alpha`` is the prior
-        strength that keeps all-win and all-lose models finite.
+        strength that keeps all-win and all-lose models finite (default: 1, and 0.1 for
+        ``method="joint"``, see ``onebench.ranking.default_alpha``).
         """
         from .ranking import rank_pool
 
@@ -402,6 +403,31 @@ class Pool:
             interval=interval,
             tolerance=tolerance,
             max_iterations=max_iterations,
+        )
+
+    def item_diagnostics(
+        self,
+        samples: Any = None,
+        *,
+        alpha: float = 0.1,
+        tolerance: float = 1e-8,
+        max_iterations: int = 10_000,
+    ) -> pa.Table:
+        """Per-sample difficulty and discrimination under the joint model.
+
+        One row per sample (of ``samples``, or of the pool), with ``sample_id``,
+        ``benchmark``, ``metric``, ``n_models`` (models with a binary or numeric
+        measurement), ``difficulty`` (logits, on the skills' scale), ``discrimination``
+        (the 2PL slope given the skills: 1 is typical, below 0 means strong models fail
+        where weak ones pass) with its standard error ``discrimination_se``, and
+        ``flagged``: discrimination below 0 at the one-sided 95% level, the usual sign of
+        a wrong reference answer. Samples without binary or numeric measurements of
+        ranked models have NaN values.
+        """
+        from ._diagnostics import item_diagnostics
+
+        return item_diagnostics(
+            self, samples, alpha=alpha, tolerance=tolerance, max_iterations=max_iterations
         )
 
     # -- querying (onebench.query; torch loads only for semantic search) --------------------

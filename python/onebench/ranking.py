@@ -18,9 +18,24 @@ if TYPE_CHECKING:
 
     from .pool import Pool
 
-__all__ = ["METHODS", "Leaderboard", "LeaderboardRow"]
+__all__ = ["METHODS", "Leaderboard", "LeaderboardRow", "default_alpha"]
 
 METHODS: tuple[str, ...] = tuple(_core.rank_dataset_methods())
+
+# The prior strength of a method when the caller gives none. The joint model's skills share
+# a logit scale with the difficulties, whose hierarchical prior already ties sparse models
+# to the common scale; its skill prior only has to keep perfect scores finite, and a
+# stronger one pulls weakly linked groups of models together (benches/README.md).
+_DEFAULT_ALPHA = {"joint": 0.1}
+
+
+def default_alpha(method: str) -> float:
+    """The prior strength ``alpha`` that ``Pool.rank`` uses for ``method`` by default."""
+    return _DEFAULT_ALPHA.get(method, 1.0)
+
+
+# What a leaderboard's header says of its method, in plain words.
+_PLAIN_NAMES = {"joint": "joint (one skill per model, fitted to every measurement)"}
 
 
 @dataclass(frozen=True)
@@ -110,7 +125,8 @@ class Leaderboard:
             for row in self.rows
         ]
         lines = [
-            f"{self.method} on {self.n_samples} samples ({self.interval} intervals)",
+            f"{_PLAIN_NAMES.get(self.method, self.method)} on {self.n_samples} samples "
+            f"({self.interval} intervals)",
             format_table(header, body, align="rlrrrrr"),
         ]
         for group in self.disconnected:
@@ -177,12 +193,14 @@ def rank_pool(
     method: str,
     ci: float,
     bootstrap: int,
-    alpha: float,
+    alpha: float | None,
     seed: int,
     interval: str | None,
     tolerance: float,
     max_iterations: int,
 ) -> Leaderboard:
+    if alpha is None:
+        alpha = default_alpha(method)
     if bootstrap < 0:
         raise InvalidInputError("bootstrap: must be >= 0", field="bootstrap")
     if interval is None:

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::{invalid, CoreError};
-use crate::rank::{rank_pool, result_to_dict, RankArguments};
+use crate::rank::{diagnose_pool, diagnostics_to_dict, rank_pool, result_to_dict, RankArguments};
 
 /// Ids as `(dictionary, codes)`, the dictionary-encoded form the Python layer produces.
 pub type IdsArgument<'py> = (Vec<String>, PyReadonlyArray1<'py, u32>);
@@ -589,6 +589,27 @@ impl PoolCore {
             .map_err(|_| invalid("samples", "must be a contiguous uint32 array"))?;
         let result = self.detached(py, |pool| rank_pool(pool, subset.as_deref(), arguments))?;
         result_to_dict(py, result)
+    }
+
+    /// Per-sample difficulty and discrimination under the joint model (see
+    /// `onebench.Pool.item_diagnostics`).
+    #[pyo3(signature = (subset, alpha, tolerance, max_iterations))]
+    fn item_diagnostics<'py>(
+        &self,
+        py: Python<'py>,
+        subset: Option<PyReadonlyArray1<'py, u32>>,
+        alpha: f64,
+        tolerance: f64,
+        max_iterations: usize,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let subset = subset
+            .map(|array| array.as_slice().map(<[u32]>::to_vec))
+            .transpose()
+            .map_err(|_| invalid("samples", "must be a contiguous uint32 array"))?;
+        let diagnostics = self.detached(py, |pool| {
+            diagnose_pool(pool, subset.as_deref(), alpha, tolerance, max_iterations)
+        })?;
+        diagnostics_to_dict(py, diagnostics)
     }
 }
 

@@ -1,7 +1,9 @@
 //! Ranking entry points: option parsing and result conversion.
 
 use numpy::{IntoPyArray, PyReadonlyArray1};
-use onebench_core::rank::{rank, Interval, Method, RankOptions, RankResult};
+use onebench_core::rank::{
+    item_diagnostics, rank, Interval, ItemDiagnostics, Method, RankOptions, RankResult,
+};
 use onebench_core::store::Pool;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -110,5 +112,46 @@ pub fn result_to_dict(py: Python<'_>, result: RankResult) -> PyResult<Bound<'_, 
     dict.set_item("disconnected", result.disconnected)?;
     dict.set_item("iterations", result.iterations)?;
     dict.set_item("converged", result.converged)?;
+    Ok(dict)
+}
+
+/// Item diagnostics of the joint model on the pool's dataset; called with the GIL
+/// released.
+pub fn diagnose_pool(
+    pool: &mut Pool,
+    subset: Option<&[u32]>,
+    alpha: f64,
+    tolerance: f64,
+    max_iterations: usize,
+) -> onebench_core::Result<ItemDiagnostics> {
+    let options = RankOptions {
+        method: Method::Joint,
+        alpha,
+        interval: Interval::None,
+        tolerance,
+        max_iterations,
+        ..Default::default()
+    };
+    let dataset = pool.dataset()?;
+    item_diagnostics(dataset, subset, &options)
+}
+
+pub fn diagnostics_to_dict(
+    py: Python<'_>,
+    diagnostics: ItemDiagnostics,
+) -> PyResult<Bound<'_, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("samples", diagnostics.samples.into_pyarray(py))?;
+    dict.set_item("n_models", diagnostics.n_models.into_pyarray(py))?;
+    dict.set_item("difficulty", diagnostics.difficulty.into_pyarray(py))?;
+    dict.set_item(
+        "discrimination",
+        diagnostics.discrimination.into_pyarray(py),
+    )?;
+    dict.set_item(
+        "discrimination_se",
+        diagnostics.discrimination_se.into_pyarray(py),
+    )?;
+    dict.set_item("flagged", diagnostics.flagged.into_pyarray(py))?;
     Ok(dict)
 }

@@ -1,0 +1,41 @@
+"""Item diagnostics: per-sample difficulty and discrimination under the joint model."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from .pool import Pool
+
+__all__ = ["item_diagnostics"]
+
+
+def item_diagnostics(
+    pool: Pool, samples: Any, *, alpha: float, tolerance: float, max_iterations: int
+) -> pa.Table:
+    """One row per sample of ``samples`` (all samples when None), in that order."""
+    from .ranking import resolve_samples
+
+    subset = None if samples is None else resolve_samples(pool, samples)
+    result = pool._inner.item_diagnostics(
+        subset, float(alpha), float(tolerance), int(max_iterations)
+    )
+    table = pool.samples()
+    indexes = result["samples"].astype(np.int64)
+    return pa.table(
+        {
+            "sample_id": table.column("sample_id").take(indexes),
+            "benchmark": table.column("benchmark").take(indexes),
+            "metric": table.column("metric").take(indexes),
+            "n_models": pa.array(result["n_models"], pa.uint32()),
+            "difficulty": pa.array(result["difficulty"], pa.float64(), from_pandas=True),
+            "discrimination": pa.array(result["discrimination"], pa.float64(), from_pandas=True),
+            "discrimination_se": pa.array(
+                result["discrimination_se"], pa.float64(), from_pandas=True
+            ),
+            "flagged": pa.array(result["flagged"], pa.bool_()),
+        }
+    )
