@@ -20,7 +20,11 @@ model on the same cells with that metadata withheld. Models that thinning leaves
 ranking count as tied at the bottom. The verdict asks of each cell what the issue asks:
 joint >= best other - 0.01.
 
-Run: ``ONEBENCH_DATA=../shared/data python benches/fidelity_bench.py [--seeds 5] [--json]``.
+With ``--diagnostics`` it prints instead the precision and recall of the item diagnostics
+flags on synthetic pools where 2% of the samples have every label flipped.
+
+Run: ``ONEBENCH_DATA=../shared/data python benches/fidelity_bench.py [--seeds 5] [--json]``
+and ``python benches/fidelity_bench.py --diagnostics --seeds 3``.
 ``tests/test_fidelity.py`` asserts the same thresholds on fewer cells and seeds.
 """
 
@@ -185,6 +189,40 @@ def real_taus(
     return taus
 
 
+def flipped_labels(missing: float, seed: int) -> tuple[float, float]:
+    """Precision and recall of ``Pool.item_diagnostics`` flags when 2% of the binary
+    samples of a synthetic pool (100 models x 5,000 samples) have every label flipped."""
+    data = generate(100, 5_000, missing=missing, binary_fraction=1.0, seed=seed)
+    rng = np.random.default_rng(seed + 1000)
+    flipped = set(rng.choice(5_000, size=100, replace=False).tolist())
+    frame = data.measurements_frame()
+    chosen = np.isin(data.sample, list(flipped))
+    frame["score"] = np.where(chosen, 1.0 - data.value, data.value)
+    with tempfile.TemporaryDirectory() as folder:
+        pool = onebench.Pool.create(Path(folder) / "pool")
+        pool.add_measurements(frame, samples=data.samples_frame(), models=data.model_ids)
+        table = pool.item_diagnostics()
+    index = {sample: position for position, sample in enumerate(data.sample_ids)}
+    rows = zip(
+        table.column("sample_id").to_pylist(), table.column("flagged").to_pylist(), strict=True
+    )
+    flagged = {index[sample] for sample, flag in rows if flag}
+    found = len(flagged & flipped)
+    return found / max(len(flagged), 1), found / len(flipped)
+
+
+def render_diagnostics(seeds: int) -> str:
+    lines = [
+        "| missing | precision | recall |",
+        "|---|---:|---:|",
+    ]
+    for missing in (0.0, 0.5, 0.9):
+        runs = [flipped_labels(missing, seed) for seed in range(seeds)]
+        precision, recall = np.mean(runs, axis=0)
+        lines.append(f"| {missing:.0%} | {precision:.3f} | {recall:.3f} |")
+    return "\n".join(lines)
+
+
 def collect(seeds: int, cells: Sequence[Cell] | None = None) -> dict[Cell, list[dict[str, float]]]:
     root = data_dir()
     if cells is None:
@@ -237,7 +275,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--diagnostics", action="store_true", help="only the flipped-label table (item flags)"
+    )
     args = parser.parse_args(argv)
+    if args.diagnostics:
+        print(render_diagnostics(args.seeds))
+        return 0
     results = collect(args.seeds)
     if args.json:
         payload = [
