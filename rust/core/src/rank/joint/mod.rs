@@ -21,12 +21,14 @@ mod binary;
 mod diagnostics;
 mod fit;
 mod layout;
+mod links;
 mod numeric;
 mod pairwise;
 mod pass;
 mod prior;
 mod ranking;
 mod solve;
+mod sums;
 
 pub use diagnostics::{item_diagnostics, ItemDiagnostics};
 

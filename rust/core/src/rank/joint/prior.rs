@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::super::optimize::best_prior_shift;
 use super::layout::{Layout, NONE};
-use super::pass::{Sums, DIAGONAL, GRADIENT};
+use super::sums::{Sums, DIAGONAL, GRADIENT};
 use super::Item;
 
 /// Bounds of a spread τ (logits): finite precisions both ways.

@@ -12,7 +12,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::pass::{Sums, COUPLING, DIAGONAL, DROPPED, GRADIENT};
+use super::sums::{Sums, COUPLING, DIAGONAL, DROPPED, GRADIENT};
 
 /// The curvature of hub `a`: a log spread's exact curvature can be small or negative far
 /// from the optimum, where its Fisher information is used instead.

@@ -1,0 +1,92 @@
+//! The sums of one pass: per skill a row (gradient, diagonal curvature, the size of the
+//! skill–skill couplings the arrowhead step drops, one coupling per hub), the hubs' own
+//! gradient and curvature, and for the full Newton step the skill–skill pairs.
+
+use super::super::lists::add_into;
+
+/// Per-skill row: gradient, diagonal curvature, the Gershgorin size of the dropped
+/// skill–skill couplings, then one coupling per hub.
+pub(crate) const GRADIENT: usize = 0;
+pub(crate) const DIAGONAL: usize = 1;
+pub(crate) const DROPPED: usize = 2;
+pub(crate) const COUPLING: usize = 3;
+
+/// Summed curvature (the negated Hessian) and gradient of one pass.
+pub(crate) struct Sums {
+    pub n: usize,
+    pub hubs: usize,
+    pub stride: usize,
+    /// n rows of `stride` values (see the row constants).
+    pub skills: Vec<f64>,
+    pub hub_gradient: Vec<f64>,
+    pub hub_diagonal: Vec<f64>,
+    /// For log spreads: the Fisher information, a safe curvature far from the optimum.
+    pub hub_fisher: Vec<f64>,
+    /// hubs × hubs, row-major; off-diagonal terms at [larger][smaller].
+    pub hub_block: Vec<f64>,
+    /// Full step only: n × n, row-major, skill–skill terms at [larger][smaller].
+    pub pairs: Vec<f64>,
+    pub tie_gradient: f64,
+    pub tie_curvature: f64,
+    /// Largest |difficulty step| of the pass.
+    pub item_step: f64,
+}
+
+impl Sums {
+    pub fn new(n: usize, n_parameters: usize, full: bool) -> Self {
+        let hubs = n_parameters - n;
+        let stride = COUPLING + hubs;
+        Sums {
+            n,
+            hubs,
+            stride,
+            skills: vec![0.0; n * stride],
+            hub_gradient: vec![0.0; hubs],
+            hub_diagonal: vec![0.0; hubs],
+            hub_fisher: vec![0.0; hubs],
+            hub_block: vec![0.0; hubs * hubs],
+            pairs: if full { vec![0.0; n * n] } else { Vec::new() },
+            tie_gradient: 0.0,
+            tie_curvature: 0.0,
+            item_step: 0.0,
+        }
+    }
+
+    pub fn merge(mut self, other: Sums) -> Sums {
+        add_into(&mut self.skills, &other.skills);
+        add_into(&mut self.hub_gradient, &other.hub_gradient);
+        add_into(&mut self.hub_diagonal, &other.hub_diagonal);
+        add_into(&mut self.hub_fisher, &other.hub_fisher);
+        add_into(&mut self.hub_block, &other.hub_block);
+        add_into(&mut self.pairs, &other.pairs);
+        self.tie_gradient += other.tie_gradient;
+        self.tie_curvature += other.tie_curvature;
+        self.item_step = self.item_step.max(other.item_step);
+        self
+    }
+
+    #[inline]
+    pub fn row(&mut self, skill: usize) -> &mut [f64] {
+        &mut self.skills[skill * self.stride..(skill + 1) * self.stride]
+    }
+
+    /// Adds to the curvature between hubs `a` ≠ `b` (hub numbers, not parameter indexes).
+    #[inline]
+    pub fn hub_pair(&mut self, a: usize, b: usize, value: f64) {
+        let (row, column) = if a > b { (a, b) } else { (b, a) };
+        self.hub_block[row * self.hubs + column] += value;
+    }
+
+    /// Adds to the curvature between skills `i` ≠ `j`: kept for the full step, counted
+    /// as dropped otherwise.
+    #[inline]
+    pub fn skill_pair(&mut self, i: usize, j: usize, value: f64) {
+        if self.pairs.is_empty() {
+            self.skills[i * self.stride + DROPPED] += value.abs();
+            self.skills[j * self.stride + DROPPED] += value.abs();
+        } else {
+            let (row, column) = if i > j { (i, j) } else { (j, i) };
+            self.pairs[row * self.n + column] += value;
+        }
+    }
+}
