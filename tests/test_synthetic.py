@@ -97,6 +97,16 @@ def test_true_order_is_by_strength() -> None:
     assert sorted(order) == data.model_ids
 
 
+def test_dispersion_bounds_each_models_spread() -> None:
+    data = generate(20, 4000, binary_fraction=0.0, dispersion=0.1, seed=2)
+    spreads = np.array([data.value[data.model == m].std() for m in range(20)])
+    assert spreads.max() < 0.11 and spreads.min() >= 0.0
+    assert spreads.max() > 0.05  # sigma ~ U(0, 0.1): the widest of 20 is near the bound
+    flat = generate(5, 50, binary_fraction=0.0, dispersion=0.0, seed=2)
+    for m in range(5):
+        assert np.allclose(flat.value[flat.model == m], flat.true_strength[m])
+
+
 def test_frames() -> None:
     data = generate(6, 40, missing=0.4, seed=8)
     frame = data.measurements_frame()
@@ -167,6 +177,8 @@ def test_large_case_reduced_is_sparse_and_never_dense() -> None:
         ({"structure": "clusters"}, "structure"),
         ({"structure": "benchmarks", "n_benchmarks": 1}, "n_benchmarks"),
         ({"n_benchmarks": 0}, "n_benchmarks"),
+        ({"dispersion": -0.1}, "dispersion"),
+        ({"dispersion": "wide"}, "dispersion"),
         ({"seed": -1}, "seed"),
         ({"seed": True}, "seed"),
     ],
