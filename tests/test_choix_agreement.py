@@ -20,7 +20,7 @@ def _pool(tmp_path: Path, n_samples: int) -> onebench.Pool:
 
 
 def _scores(pool: onebench.Pool) -> np.ndarray:
-    board = pool.rank(alpha=0.0, interval="none", tolerance=1e-13)
+    board = pool.rank(method="plackett-luce", alpha=0.0, interval="none", tolerance=1e-13)
     scores = np.array([board[f"m{i}"].score for i in range(N_MODELS)])
     return scores - scores.mean()
 

@@ -44,7 +44,7 @@ def test_init_import_stats_rank_export(tmp_path: Path, capsys: pytest.CaptureFix
     assert stats["benchmarks"]["t"] == {"samples": 3, "measurements": 9}
     code, out, _ = _run(capsys, "rank", "--pool", pool, "--json")
     ranking = json.loads(out)
-    assert ranking["method"] == "plackett-luce"
+    assert ranking["method"] == "joint"  # the default
     assert [row["model"] for row in ranking["models"]] == ["good", "mid", "bad"]
     code, out, _ = _run(capsys, "rank", "--pool", pool, "--method", "mean", "--bootstrap", "50")
     assert code == 0 and "mean" in out and "good" in out

@@ -34,7 +34,7 @@ def _binary_pool(tmp_path: Path, accuracy: list[float], n_samples: int = 400, se
 
 def test_leaderboard_orders_models_and_reports_coverage(tmp_path: Path) -> None:
     pool = _binary_pool(tmp_path, [0.2, 0.5, 0.8])
-    board = pool.rank()
+    board = pool.rank(method="plackett-luce")
     assert board.method == "plackett-luce"
     assert board.models == ["m2", "m1", "m0"]
     assert [row.rank for row in board] == [1, 2, 3]
@@ -110,9 +110,10 @@ def test_bootstrap_is_reproducible_and_brackets_the_estimate(tmp_path: Path) -> 
         assert row.ci_low <= row.score <= row.ci_high
 
 
-def test_disconnected_models_are_reported_not_ranked(tmp_path: Path) -> None:
-    pool = onebench.Pool.create(tmp_path / "p")
-    pool.add_samples({"sample_id": ["s1", "s2"]})
+def _two_sample_pool(path: Path, benchmarks: list[str]) -> onebench.Pool:
+    """s1: a right, b wrong; s2: c right, d wrong; no model measured on both."""
+    pool = onebench.Pool.create(path)
+    pool.add_samples({"sample_id": ["s1", "s2"], "benchmark": benchmarks})
     pool.add_models(["a", "b", "c", "d"])
     pool.add_measurements(
         {
@@ -122,11 +123,30 @@ def test_disconnected_models_are_reported_not_ranked(tmp_path: Path) -> None:
         },
         kind="binary",
     )
-    board = pool.rank()
+    return pool
+
+
+@pytest.mark.parametrize("method", ["plackett-luce", "joint"])
+def test_disconnected_models_are_reported_not_ranked(tmp_path: Path, method: str) -> None:
+    # Two benchmarks, no model in common: nothing links {a, b} to {c, d}.
+    board = _two_sample_pool(tmp_path / "p", ["x", "y"]).rank(method=method)
     assert len(board.models) == 2
     assert len(board.disconnected) == 1
     assert set(board.models) | set(board.disconnected[0]) == {"a", "b", "c", "d"}
     assert "not ranked" in str(board)
+
+
+def test_joint_model_links_samples_of_one_benchmark(tmp_path: Path) -> None:
+    # One benchmark: the two difficulties share a prior, so the joint model (the default)
+    # ranks all four, with intervals wide enough to say how little it knows; Plackett-Luce,
+    # which compares models only within a sample, cannot.
+    pool = _two_sample_pool(tmp_path / "p", ["x", "x"])
+    board = pool.rank()
+    assert board.method == "joint"
+    assert sorted(board.models) == ["a", "b", "c", "d"] and not board.disconnected
+    assert set(board.models[:2]) == {"a", "c"}
+    assert all(row.ci_high - row.ci_low > 4 for row in board)
+    assert len(pool.rank(method="plackett-luce").disconnected) == 1
 
 
 def test_prior_keeps_an_all_winning_model_finite(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """onebench: open-ended, sample-level benchmarking of foundation models.
 
 Pool the samples of many test sets, store sparse mixed measurements (binary, numeric,
-pairwise, rankings) and rank models on any subset with Plackett–Luce, with uncertainty.
+pairwise, rankings) and rank models on any subset, with uncertainty: a joint latent-skill
+model by default, Plackett–Luce and the usual baselines on request.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from .synthetic import SyntheticData, generate
 __all__ = ["run_demo"]
 
 _MISSING = (0.0, 0.5, 0.9, 0.95, 0.99)
+_METHODS = ("joint", "plackett-luce", "mean")
 
 
 def _load(data: SyntheticData, path: Path) -> Pool:
@@ -33,7 +34,7 @@ def _load(data: SyntheticData, path: Path) -> Pool:
 def _taus(pool: Pool, data: SyntheticData) -> dict[str, float]:
     truth = dict(zip(data.model_ids, data.true_strength, strict=True))
     taus = {}
-    for method in ("plackett-luce", "mean"):
+    for method in _METHODS:
         board = pool.rank(method=method, interval="none")
         scores = [row.score for row in board]
         # Too sparse to link two models: there is no order to compare.
@@ -71,17 +72,16 @@ def run_demo(
         "seconds": round(elapsed, 2),
     }
     table = format_table(
-        ["missingness", "missing", "tau plackett-luce", "tau mean"],
+        ["missingness", "missing", *(f"tau {method}" for method in _METHODS)],
         [
             [
                 row["missingness"],
                 f"{row['missing']:.0%}",
-                f"{row['plackett-luce']:.3f}",
-                f"{row['mean']:.3f}",
+                *(f"{row[method]:.3f}" for method in _METHODS),
             ]
             for row in rows
         ],
-        "lrrr",
+        "lr" + "r" * len(_METHODS),
     )
     top = "\n".join(str(leaderboard).splitlines()[:12])
     text = "\n".join(
@@ -96,8 +96,10 @@ def run_demo(
             table,
             "",
             "'benchmarks': models measured only on some benchmarks of different difficulty, where",
-            "a plain mean rewards whoever got the easy ones; Plackett-Luce compares models only",
-            "within samples, so it is not fooled.",
+            "a plain mean rewards whoever got the easy ones. Plackett-Luce compares models only",
+            "within samples, so it is not fooled, but learns nothing from a sample that holds one",
+            "model (99% missing). The joint model (the default) fits one skill per model and a",
+            "difficulty per sample to every measurement, so it handles both.",
             f"({elapsed:.1f} s)",
         ]
     )

@@ -18,7 +18,7 @@ __all__ = [
 
 def add_query_arguments(parser: argparse.ArgumentParser) -> None:
     from .query import FIELDS
-    from .ranking import METHODS
+    from .ranking import DEFAULT_METHOD, METHODS
 
     parser.add_argument("text", nargs="?", help="the capability, in words")
     parser.add_argument("--image", help="query by an example image (a file) instead of text")
@@ -55,7 +55,9 @@ def add_query_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--load", metavar="NAME", help="use a saved benchmark instead of a query")
     parser.add_argument("--list", action="store_true", help="list the saved benchmarks")
     parser.add_argument("--rank", action="store_true", help="rank the models on the benchmark")
-    parser.add_argument("--rank-method", default="plackett-luce", choices=METHODS)
+    parser.add_argument(
+        "--rank-method", default=DEFAULT_METHOD, choices=METHODS, help=f"(default {DEFAULT_METHOD})"
+    )
     parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates for --rank")
     parser.add_argument("--show", type=int, default=10, help="samples to print (default 10)")
 

@@ -225,9 +225,11 @@ def _parser() -> argparse.ArgumentParser:
     sampler.set_defaults(handler=_cmd_samples)
 
     ranker = commands.add_parser("rank", parents=[common], help="rank the models")
-    from .ranking import METHODS
+    from .ranking import DEFAULT_METHOD, METHODS
 
-    ranker.add_argument("--method", default="plackett-luce", choices=METHODS)
+    ranker.add_argument(
+        "--method", default=DEFAULT_METHOD, choices=METHODS, help=f"(default {DEFAULT_METHOD})"
+    )
     ranker.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
     ranker.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates (0: Fisher)")
     ranker.add_argument(

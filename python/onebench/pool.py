@@ -373,7 +373,7 @@ class Pool:
         self,
         samples: Any = None,
         *,
-        method: str = "plackett-luce",
+        method: str | None = None,
         ci: float = 0.95,
         bootstrap: int = 0,
         alpha: float | None = None,
@@ -384,6 +384,13 @@ class Pool:
     ) -> Leaderboard:
         """Ranks the models on ``samples`` (ids, a Benchmark, or None for the whole pool).
 
+        ``method`` is one of ``onebench.ranking.METHODS``; None means the default,
+        ``"joint"``: one skill per model fitted to every measurement (binary: Rasch;
+        numeric: a per-sample offset; pairwise: Bradley-Terry with Davidson ties;
+        rankings: Plackett-Luce), with per-sample difficulties shrunk towards their
+        benchmark. ``"plackett-luce"`` is ONEBench's method (winners beat losers within
+        each sample); ``"mean"``, ``"bradley-terry"``, ``"elo"`` and ``"borda"`` are the
+        usual baselines.
         ``bootstrap`` > 0 computes percentile intervals from that many bootstrap
         replicates over samples; otherwise intervals come from the observed Fisher
         information (methods with a likelihood) or are omitted. ``alpha`` is the prior

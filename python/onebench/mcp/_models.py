@@ -47,8 +47,9 @@ class ModelStanding(BaseModel):
     model: str
     rank: int = Field(description="1 = best; tied models share a rank")
     score: float = Field(
-        description="score on the method's own scale (log-strength for plackett-luce and "
-        "bradley-terry: a difference d means odds exp(d) of winning a comparison)"
+        description="score on the method's own scale (logit skill for joint, log-strength "
+        "for plackett-luce and bradley-terry: a difference d means odds exp(d) of winning a "
+        "comparison)"
     )
     ci_low: float | None = Field(description="lower end of the score's confidence interval")
     ci_high: float | None = Field(description="upper end of the score's confidence interval")
@@ -94,7 +95,7 @@ class ComparisonResult(BaseModel):
     n_models_ranked: int
     win_probability_a: float = Field(
         description="modelled probability that model_a beats model_b on a sample of the "
-        "selection (Plackett-Luce: 1 / (1 + exp(score_b - score_a)))"
+        "selection (1 / (1 + exp(score_b - score_a)))"
     )
     shared_samples: int = Field(description="samples where both models were measured")
     a_wins: int

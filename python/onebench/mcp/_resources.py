@@ -57,7 +57,7 @@ def register_resources(server: MCPServer, state: PoolState) -> None:
     @server.resource(
         "onebench://leaderboards/{name}",
         name="leaderboard",
-        description="The Plackett-Luce leaderboard (Fisher intervals) of a benchmark, or of "
+        description="The leaderboard (default method, Fisher intervals) of a benchmark, or of "
         "the whole pool for the name 'pool'.",
         mime_type=_JSON,
     )

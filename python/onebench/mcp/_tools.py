@@ -57,7 +57,7 @@ def read_tools(tools: ToolSet, state: PoolState) -> None:
         threshold: Threshold = None,
         where: Where = None,
         search: SearchMethod = "auto",
-        method: Method = "plackett-luce",
+        method: Method = "joint",
         ci: Annotated[float, Field(ge=0.5, le=0.999, description="confidence level")] = 0.95,
         bootstrap: Annotated[
             int,
@@ -74,7 +74,7 @@ def read_tools(tools: ToolSet, state: PoolState) -> None:
         or on the whole pool.
 
         Models were measured on different, sparse parts of the pool; the ranking
-        (Plackett-Luce by default) uses every measurement on the selected samples and
+        (the joint model by default) uses every measurement on the selected samples and
         reports each model's score with a confidence interval, a plausible rank range, and
         how many samples and measurements the score rests on. Prefer models whose interval
         is narrow; a model with few samples may be ranked high by chance. Pass one of
@@ -122,7 +122,7 @@ def read_tools(tools: ToolSet, state: PoolState) -> None:
         """Compare two models head to head on a benchmark, the samples matching a query,
         given samples, or the whole pool.
 
-        Returns their Plackett-Luce scores and ranks on the selection, the modelled
+        Returns their scores (joint model) and ranks on the selection, the modelled
         probability that model_a beats model_b on a sample, their direct record on the
         samples both were measured on, and that record per category (or per benchmark),
         which shows where each model is stronger."""
