@@ -4,7 +4,9 @@ Tables (Kendall tau-b, mean ± standard deviation over seeds):
 
 1. ``mmlu_pro`` and ``chembench_irt``, cells removed at random (0/50/90/95/99 %, 5 seeds):
    each method's ranking of the thinned data against the full-data ranking (per-model
-   accuracy on all cells, the figure of the source's ``stats.json``).
+   accuracy on all cells, the figure of the source's ``stats.json``). The last column is a
+   ceiling no method can reach: each model's 2PL skill fitted on its kept cells with every
+   question's difficulty and discrimination known from the *full* data (``oracle_ceiling``).
 2. The same two, structured removal: each model keeps only some categories (mmlu_pro, 14
    subject categories) or difficulty buckets (chembench_irt, easy/medium/hard):
    ``random``: a random half of them per model (5 seeds); ``by strength``: weaker models
@@ -35,7 +37,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from onebench.metrics import kendall_tau
 
-METHODS = ("plackett-luce", "bradley-terry", "elo", "mean")
+METHODS = ("joint", "plackett-luce", "bradley-terry", "elo", "mean")
+ORACLE = "oracle ceiling"
 FRACTIONS = (0.0, 0.5, 0.9, 0.95, 0.99)
 JUDGE = "weighted_alpaca_eval_gpt4_turbo"
 # The column of samples.parquet that structured removal keeps or drops whole.
@@ -106,6 +109,61 @@ def random_removal(
     return rank_taus(kept, "binary", truth)
 
 
+def item_parameters(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, its question's difficulty and discrimination (2PL, ``Pool.item_diagnostics``)
+    fitted to all of ``rows``: what a method would know with no cell missing."""
+    with tempfile.TemporaryDirectory() as folder:
+        pool = onebench.Pool.create(Path(folder) / "pool")
+        pool.add_measurements(
+            rows[["sample_id", "model", "score"]],
+            kind="binary",
+            samples={"sample_id": rows["sample_id"].unique()},
+            models=sorted(rows["model"].unique()),
+        )
+        items = pool.item_diagnostics().to_pandas().set_index("sample_id")
+    return (
+        rows["sample_id"].map(items["difficulty"]).to_numpy(),
+        rows["sample_id"].map(items["discrimination"]).to_numpy(),
+    )
+
+
+def _skill(correct: np.ndarray, difficulty: np.ndarray, slope: np.ndarray) -> float:
+    """1-D MAP skill under the 2PL model with known items (prior N(0, 100), Newton)."""
+    skill = 0.0
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-slope * (skill - difficulty)))
+        step = ((slope * (correct - p)).sum() - skill / 100) / (
+            (slope * slope * p * (1 - p)).sum() + 1 / 100
+        )
+        skill += step
+        if abs(step) < 1e-10:
+            break
+    return skill
+
+
+def oracle_ceiling(
+    rows: pd.DataFrame,
+    truth: dict[str, float],
+    fraction: float,
+    seed: int,
+    items: tuple[np.ndarray, np.ndarray],
+) -> float:
+    """Tau of skills fitted with the full data's item parameters on the cells that
+    ``random_removal`` keeps for the same seed: an upper reference for every method."""
+    rng = np.random.default_rng(seed)
+    kept = rng.random(len(rows)) >= fraction if fraction else np.ones(len(rows), dtype=bool)
+    difficulty, slope = items
+    slope = np.maximum(slope, 0.05)  # a reversed item would reward wrong answers
+    models = sorted(truth)
+    column = rows["model"].to_numpy()
+    correct = rows["score"].to_numpy(dtype=float)
+    skills = []
+    for model in models:
+        mine = kept & (column == model)
+        skills.append(_skill(correct[mine], difficulty[mine], slope[mine]) if mine.any() else -1e9)
+    return float(kendall_tau(skills, [truth[model] for model in models]))
+
+
 def structured_removal(
     rows: pd.DataFrame, truth: dict[str, float], scheme: str, seed: int = 0
 ) -> dict[str, float]:
@@ -163,9 +221,13 @@ def collect(root: Path, seeds: int = 5) -> dict[str, dict]:
     results: dict[str, dict] = {"random": {}, "structured": {}}
     for name in GROUPS:
         rows, truth = binary_source(root, name)
+        items = item_parameters(rows)
         results["random"][name] = {
             fraction: _repeat(
-                lambda seed, f=fraction, r=rows, t=truth: random_removal(r, t, f, seed),
+                lambda seed, f=fraction, r=rows, t=truth, i=items: {
+                    **random_removal(r, t, f, seed),
+                    ORACLE: oracle_ceiling(r, t, f, seed, i),
+                },
                 seeds if fraction else 1,
             )
             for fraction in FRACTIONS
@@ -193,10 +255,11 @@ def render(results: dict[str, dict], seeds: int) -> str:
     lines = []
     for name, table in results["random"].items():
         lines += [f"\n{name}: cells removed at random ({seeds} seeds), tau to full-data accuracy\n"]
-        lines += ["| removed " + header, rule]
+        lines += [f"| removed {header} {ORACLE} |", rule + "---|"]
         for fraction, cells in table.items():
+            columns = (*METHODS, ORACLE)
             lines.append(
-                f"| {fraction:.0%} | " + " | ".join(_cell(cells[m]) for m in METHODS) + " |"
+                f"| {fraction:.0%} | " + " | ".join(_cell(cells[m]) for m in columns) + " |"
             )
     for name, table in results["structured"].items():
         lines += [f"\n{name}: each model keeps half (rounded up) of the {GROUPS[name]} groups\n"]

@@ -112,6 +112,19 @@ def test_ranking_quality_under_random_removal(data_dir: Path) -> None:
     assert np.mean(taus) >= 0.90, taus
 
 
+def test_chembench_irt_at_95_percent_removal_is_limited_by_the_data(data_dir: Path) -> None:
+    # Why the 0.90 bar is asserted on mmlu_pro only: knowing every chembench_irt question's
+    # difficulty and discrimination from the full data (which no method has) and fitting
+    # each model's skill on its kept cells still ranks below 0.90 at 95 % removal.
+    bench = _bench()
+    rows, truth = bench.binary_source(data_dir, "chembench_irt")
+    items = bench.item_parameters(rows)
+    ceiling = [bench.oracle_ceiling(rows, truth, 0.95, seed, items) for seed in range(5)]
+    assert np.mean(ceiling) < 0.90, ceiling
+    joint = [bench.random_removal(rows, truth, 0.95, seed)["joint"] for seed in range(5)]
+    assert np.mean(joint) <= np.mean(ceiling), (joint, ceiling)
+
+
 @pytest.mark.parametrize("name", ["mmlu_pro", "chembench_irt"])
 def test_plackett_luce_is_ahead_of_mean_under_structured_removal(data_dir: Path, name: str) -> None:
     bench = _bench()
