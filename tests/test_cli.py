@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import onebench
 import pandas as pd
 import pytest
 from onebench.cli import main
@@ -98,3 +101,28 @@ def test_console_script_demo_runs(tmp_path: Path) -> None:
     assert len(payload["leaderboard"]["models"]) == 12
     missing = {(row["missingness"], row["missing"]) for row in payload["robustness"]}
     assert ("random", 0.95) in missing and ("benchmarks", 0.5) in missing
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    # `onebench samples | head -1`: the pipe closes after one line; no traceback follows.
+    pool = onebench.Pool.create(tmp_path / "p")
+    ids = [f"s{i}" for i in range(4000)]
+    pool.add_measurements(
+        {"sample_id": ids * 2, "model": ["a"] * 4000 + ["b"] * 4000, "score": [1, 0] * 4000},
+        kind="binary",
+        samples={"sample_id": ids},
+        models=["a", "b"],
+    )
+    reader, writer = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "onebench.cli", "samples", "--pool", str(pool.path), "--limit", "0"],
+        stdout=writer,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(writer)
+    with os.fdopen(reader) as stream:
+        assert stream.readline().startswith("sample")
+    _, err = process.communicate(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert process.returncode == 128 + signal.SIGPIPE
