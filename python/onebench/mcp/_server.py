@@ -29,8 +29,8 @@ ranks models on any subset of samples (a custom benchmark) with uncertainty.
 Typical use: describe a capability -> find the samples that test it -> rank the models on
 them -> compare the top two -> profile a model's strengths and weaknesses.
 Scores are logit skills of the joint model (one skill per model, fitted to every
-measurement) unless another method is asked for; always report the intervals and how many samples a
-model's score rests on. The prompt 'find_best_model' walks through the steps.
+measurement) unless another method is asked for; always report the intervals and how many
+samples a model's score rests on. The prompt 'find_best_model' walks through the steps.
 """
 
 
