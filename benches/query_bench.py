@@ -151,16 +151,18 @@ def end_to_end(pool: onebench.Pool, data: Path) -> dict[str, Any]:
         ("threshold=default", {"threshold": "default"}),
     ):
         benchmark = pool.query("law", on="text", **options)
-        board = pool.rank(benchmark)
         models = sorted(truth)
-        missing = [m for m in models if m not in board.models]
-        scores = np.array([board[m].score if m not in missing else -np.inf for m in models])
-        tau = kendall_tau(scores, np.array([truth[m] for m in models]))
+        taus = {}
+        for method in (None, "plackett-luce"):  # None: the default, the joint model
+            board = pool.rank(benchmark, method=method)
+            missing = [m for m in models if m not in board.models]
+            scores = np.array([board[m].score if m not in missing else -np.inf for m in models])
+            taus[board.method] = kendall_tau(scores, np.array([truth[m] for m in models]))
         law = sum(category_of.get(s) == "law" for s in benchmark.sample_ids)
         result[label] = {
             "samples": len(benchmark),
             "law_samples": law,
-            "tau": tau,
+            "tau": taus,
             "models_ranked": len(board),
             "missing": missing,
         }
@@ -328,13 +330,15 @@ def markdown(figures: dict[str, Any]) -> str:
         lines.append("")
     if "end_to_end" in figures:
         lines += [
-            '| query "law" | samples | law samples | models ranked | tau vs law accuracy |',
-            "|---|---|---|---|---|",
+            '| query "law" | samples | law samples | models ranked | tau vs law accuracy: '
+            "joint (default) | plackett-luce |",
+            "|---|---|---|---|---|---|",
         ]
         for label, row in figures["end_to_end"].items():
             lines.append(
                 f"| {label} | {row['samples']} | {row['law_samples']} | "
-                f"{row['models_ranked']} | {row['tau']:.3f} |"
+                f"{row['models_ranked']} | {row['tau']['joint']:.3f} | "
+                f"{row['tau']['plackett-luce']:.3f} |"
             )
         lines.append("")
     if "latency" in figures:
