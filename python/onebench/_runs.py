@@ -19,7 +19,6 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ._atomic import write_atomic
 from .exceptions import CorruptPoolError, PoolLockedError
 from .infer._runner import Generation
 
@@ -91,22 +91,6 @@ def _run_id(identity: dict[str, Any]) -> str:
     return f"{slug}-{digest}"
 
 
-def _write_atomic(path: Path, write: Any) -> None:
-    temporary = path.with_name(f".tmp-{path.name}-{os.getpid()}")
-    try:
-        write(temporary)
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
 class RunStore:
     """One run folder. ``RunStore.open(pool_path, model, runner)`` finds or creates it."""
 
@@ -128,7 +112,7 @@ class RunStore:
                 "created": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             text = json.dumps(header, indent=2, sort_keys=True).encode()
-            _write_atomic(store.folder / "header.json", lambda path: path.write_bytes(text))
+            write_atomic(store.folder / "header.json", lambda path: path.write_bytes(text))
         store.header()  # validates
         return store
 
@@ -211,7 +195,7 @@ class RunStore:
         existing = [int(_PART.match(path.name).group(2)) for path in self._parts(kind)]  # type: ignore[union-attr]
         path = self.folder / f"{kind}-{max(existing, default=0) + 1:06d}.parquet"
         table = table.replace_schema_metadata({"onebench": json.dumps(metadata, sort_keys=True)})
-        _write_atomic(path, lambda temporary: pq.write_table(table, temporary))
+        write_atomic(path, lambda temporary: pq.write_table(table, temporary))
         return path
 
     def append_outputs(self, generations: Sequence[Generation], session: dict[str, Any]) -> Path:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._atomic import write_atomic
 from ..exceptions import CorruptPoolError, InvalidInputError, UnknownIdError
-from ._atomic import write_atomic
 from ._benchmark import Benchmark
 
 if TYPE_CHECKING:

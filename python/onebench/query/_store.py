@@ -25,8 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import write_atomic
 from ..exceptions import CorruptPoolError, InvalidInputError, PoolLockedError
-from ._atomic import write_atomic
 
 __all__ = [
     "FIELDS",
