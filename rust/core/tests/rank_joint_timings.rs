@@ -1,6 +1,6 @@
 //! Release timings of the joint model (ignored by default):
 //! `cargo test --release -p onebench-core --test rank_joint_timings -- --ignored --nocapture`.
-//! The data are those of `rank_timings.rs` (half binary samples, half numeric with
+//! The data are those of `rank_timings.rs` (`rank_common::sparse`: half binary samples, half numeric with
 //! distinct values, 95% of cells missing at random), so the figures compare with
 //! Plackett–Luce's there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,57 +11,6 @@ use std::time::Instant;
 
 use onebench_core::rank::{rank, Interval, Method, RankOptions};
 use onebench_core::Dataset;
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
-
-/// As `rank_timings::sparse`: absent models skipped geometrically, so 95% missingness
-/// costs O(present) draws.
-fn sparse(seed: u64, n_models: usize, n_samples: usize, missing: f64) -> (Vec<f64>, Dataset) {
-    let mut rng = SmallRng::seed_from_u64(seed);
-    let beta: Vec<f64> = (0..n_models).map(|_| rng.random_range(-2.0..2.0)).collect();
-    let log_missing = missing.ln();
-    let mut present = Vec::new();
-    let (mut models, mut values, mut offsets) = (Vec::new(), Vec::new(), vec![0u64]);
-    for sample in 0..n_samples {
-        present.clear();
-        let mut next = -1i64;
-        loop {
-            let u: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
-            next += 1 + (u.ln() / log_missing).floor() as i64;
-            if next >= n_models as i64 {
-                break;
-            }
-            present.push(next as u32);
-        }
-        if sample % 2 == 0 {
-            let difficulty: f64 = rng.random_range(-1.5..1.5);
-            let (mut correct, mut wrong) = (Vec::new(), Vec::new());
-            for &m in &present {
-                let p = 1.0 / (1.0 + (difficulty - beta[m as usize]).exp());
-                if rng.random::<f64>() < p {
-                    correct.push(m)
-                } else {
-                    wrong.push(m)
-                }
-            }
-            values.extend(std::iter::repeat_n(1.0f32, correct.len()));
-            values.extend(std::iter::repeat_n(0.0f32, wrong.len()));
-            models.extend(correct);
-            models.extend(wrong);
-        } else {
-            let order = rank_common::pl_ranking(&mut rng, &beta, &present);
-            let length = order.len();
-            values.extend((0..length).map(|p| (length - p) as f32));
-            models.extend(order);
-        }
-        offsets.push(models.len() as u64);
-    }
-    let mut data = Dataset::empty(n_samples, n_models);
-    data.cardinal.offsets = offsets;
-    data.cardinal.models = models;
-    data.cardinal.values = values;
-    (beta, data)
-}
 
 fn time(label: &str, data: &Dataset, beta: &[f64], options: &RankOptions) -> Vec<f64> {
     let started = Instant::now();
@@ -77,7 +26,7 @@ fn time(label: &str, data: &Dataset, beta: &[f64], options: &RankOptions) -> Vec
 
 fn run(n_models: usize, n_samples: usize, missing: f64) {
     let started = Instant::now();
-    let (beta, data) = sparse(7, n_models, n_samples, missing);
+    let (beta, data) = rank_common::sparse(7, n_models, n_samples, missing);
     println!(
         "{n_models} models x {n_samples} samples, {:.0}% missing: {} measurements (built in {:.1} s, {} threads)",
         missing * 100.0,

@@ -3,7 +3,7 @@
 
 use onebench_core::data::Dataset;
 use rand::rngs::SmallRng;
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 
 /// Builds a [`Dataset`] sample by sample; each sample may mix kinds.
 pub struct Builder {
@@ -226,4 +226,59 @@ pub fn log_posterior(data: &Dataset, beta: &[f64], alpha: f64, ranked: &[bool]) 
         }
     }
     total
+}
+
+/// Half binary samples (Rasch, difficulty ~ U(-1.5, 1.5)), half numeric with distinct
+/// values (a Plackett–Luce ranking); strengths ~ U(-2, 2). Like [`synthetic`], but skips
+/// absent models geometrically, so 95% missingness costs O(present) draws (the timings).
+pub fn sparse(seed: u64, n_models: usize, n_samples: usize, missing: f64) -> (Vec<f64>, Dataset) {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let beta: Vec<f64> = (0..n_models).map(|_| rng.random_range(-2.0..2.0)).collect();
+    if missing == 0.0 {
+        return (beta.clone(), synthetic(&mut rng, &beta, n_samples, 0.0));
+    }
+    let log_missing = missing.ln();
+    let mut present = Vec::new();
+    let mut models = Vec::new();
+    let mut values = Vec::new();
+    let mut offsets = vec![0u64];
+    for sample in 0..n_samples {
+        present.clear();
+        let mut next = -1i64;
+        loop {
+            let u: f64 = rng.random_range(f64::MIN_POSITIVE..1.0);
+            next += 1 + (u.ln() / log_missing).floor() as i64;
+            if next >= n_models as i64 {
+                break;
+            }
+            present.push(next as u32);
+        }
+        if sample % 2 == 0 {
+            let difficulty: f64 = rng.random_range(-1.5..1.5);
+            let (mut correct, mut wrong) = (Vec::new(), Vec::new());
+            for &m in &present {
+                let p = 1.0 / (1.0 + (difficulty - beta[m as usize]).exp());
+                if rng.random::<f64>() < p {
+                    correct.push(m)
+                } else {
+                    wrong.push(m)
+                }
+            }
+            values.extend(std::iter::repeat_n(1.0f32, correct.len()));
+            values.extend(std::iter::repeat_n(0.0f32, wrong.len()));
+            models.extend(correct);
+            models.extend(wrong);
+        } else {
+            let order = pl_ranking(&mut rng, &beta, &present);
+            let length = order.len();
+            values.extend((0..length).map(|p| (length - p) as f32));
+            models.extend(order);
+        }
+        offsets.push(models.len() as u64);
+    }
+    let mut data = Dataset::empty(n_samples, n_models);
+    data.cardinal.offsets = offsets;
+    data.cardinal.models = models;
+    data.cardinal.values = values;
+    (beta, data)
 }
