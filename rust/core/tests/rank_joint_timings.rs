@@ -7,33 +7,15 @@
 
 mod rank_common;
 
-use std::time::Instant;
-
 use onebench_core::rank::{rank, Interval, Method, RankOptions};
 use onebench_core::Dataset;
 
 fn time(label: &str, data: &Dataset, beta: &[f64], options: &RankOptions) -> Vec<f64> {
-    let started = Instant::now();
-    let result = rank(data, None, options).unwrap();
-    let seconds = started.elapsed().as_secs_f64();
-    let tau = rank_common::kendall_tau(&result.scores, beta);
-    println!(
-        "  {label:<28} {seconds:>7.3} s  passes {:>4}  converged {}  tau {tau:.4}",
-        result.iterations, result.converged
-    );
-    result.scores
+    rank_common::timed(label, beta, || rank(data, None, options).unwrap())
 }
 
 fn run(n_models: usize, n_samples: usize, missing: f64) {
-    let started = Instant::now();
-    let (beta, data) = rank_common::sparse(7, n_models, n_samples, missing);
-    println!(
-        "{n_models} models x {n_samples} samples, {:.0}% missing: {} measurements (built in {:.1} s, {} threads)",
-        missing * 100.0,
-        data.n_measurements(),
-        started.elapsed().as_secs_f64(),
-        rayon::current_num_threads()
-    );
+    let (beta, data) = rank_common::announced_sparse(n_models, n_samples, missing);
     let point = RankOptions {
         method: Method::Joint,
         interval: Interval::None,

@@ -282,3 +282,34 @@ pub fn sparse(seed: u64, n_models: usize, n_samples: usize, missing: f64) -> (Ve
     data.cardinal.values = values;
     (beta, data)
 }
+
+/// [`sparse`], with a line on stdout saying what was built and in how long (the timings).
+pub fn announced_sparse(n_models: usize, n_samples: usize, missing: f64) -> (Vec<f64>, Dataset) {
+    let started = std::time::Instant::now();
+    let (beta, data) = sparse(7, n_models, n_samples, missing);
+    println!(
+        "{n_models} models x {n_samples} samples, {:.0}% missing: {} measurements (built in {:.1} s, {} threads)",
+        missing * 100.0,
+        data.n_measurements(),
+        started.elapsed().as_secs_f64(),
+        rayon::current_num_threads()
+    );
+    (beta, data)
+}
+
+/// Runs one fit, prints its wall time, passes and tau to `beta`; returns its scores.
+pub fn timed(
+    label: &str,
+    beta: &[f64],
+    fit: impl FnOnce() -> onebench_core::rank::RankResult,
+) -> Vec<f64> {
+    let started = std::time::Instant::now();
+    let result = fit();
+    let seconds = started.elapsed().as_secs_f64();
+    let tau = kendall_tau(&result.scores, beta);
+    println!(
+        "  {label:<28} {seconds:>7.3} s  passes {:>4}  converged {}  tau {tau:.4}",
+        result.iterations, result.converged
+    );
+    result.scores
+}
