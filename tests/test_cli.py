@@ -126,3 +126,34 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> N
     _, err = process.communicate(timeout=120)
     assert "Traceback" not in err and "BrokenPipe" not in err
     assert process.returncode == 128 + signal.SIGPIPE
+
+
+def test_benchmark_option_selects_its_samples(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two benchmarks that order the models oppositely: --benchmark must keep only its own.
+    pool = onebench.Pool.create(tmp_path / "p")
+    ids = {"up": [f"up/{i}" for i in range(4)], "down": [f"down/{i}" for i in range(4)]}
+    pool.add_measurements(
+        {
+            "sample_id": [s for name in ("up", "down") for s in ids[name] for _ in "ab"],
+            "model": ["a", "b"] * 8,
+            "score": [1, 0] * 4 + [0, 1] * 4,
+        },
+        kind="binary",
+        samples={"sample_id": ids["up"] + ids["down"], "benchmark": ["up"] * 4 + ["down"] * 4},
+        models=["a", "b"],
+    )
+    path = str(pool.path)
+    for benchmark, best in (("up", "a"), ("down", "b")):
+        code, out, _ = _run(capsys, "rank", "--pool", path, "--benchmark", benchmark, "--json")
+        assert code == 0 and json.loads(out)["models"][0]["model"] == best
+        code, out, _ = _run(capsys, "samples", "--pool", path, "--benchmark", benchmark, "--json")
+        assert {row["sample_id"] for row in json.loads(out)["rows"]} == set(ids[benchmark])
+    target = tmp_path / "out"
+    code, _, _ = _run(capsys, "export", "--pool", path, "--out", str(target), "--benchmark", "up")
+    assert code == 0
+    exported = pd.read_parquet(target / "samples.parquet")["sample_id"]
+    assert set(exported) == set(ids["up"])
+    with pytest.raises(SystemExit, match="no samples in benchmark"):
+        main(["rank", "--pool", path, "--benchmark", "nowhere"])

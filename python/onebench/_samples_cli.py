@@ -31,24 +31,17 @@ def _number(value: float) -> float | None:
 
 def run_samples(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any], str]:
     from ._table import format_table
+    from .cli import benchmark_samples
     from .pool import Pool
 
     pool = Pool.open(pool_path)
     samples = None
     if args.benchmark:
-        table = pool.samples()
-        wanted = set(args.benchmark)
-        samples = [
-            sample_id
-            for sample_id, benchmark in zip(
-                table.column("sample_id").to_pylist(),
-                table.column("benchmark").to_pylist(),
-                strict=True,
-            )
-            if benchmark in wanted
-        ]
+        samples = benchmark_samples(pool, args.benchmark)
         if not samples:
-            raise SystemExit(f"onebench samples: no samples in benchmark(s) {', '.join(wanted)}")
+            raise SystemExit(
+                f"onebench samples: no samples in benchmark(s) {', '.join(args.benchmark)}"
+            )
     rows = pool.item_diagnostics(samples, alpha=args.alpha).to_pylist()
     total = len(rows)
     if args.flagged:

@@ -10,8 +10,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .exceptions import OnebenchError
+
+if TYPE_CHECKING:
+    from .pool import Pool
 
 __all__ = ["main"]
 
@@ -20,6 +24,16 @@ log = logging.getLogger("onebench")
 
 def _pool_path(value: str | None) -> Path:
     return Path(value or os.environ.get("ONEBENCH_POOL") or "onebench-pool")
+
+
+def benchmark_samples(pool: Pool, benchmarks: Sequence[str]) -> list[str]:
+    """Ids of the pool's samples that belong to any of ``benchmarks``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = pool.samples()
+    chosen = pc.is_in(table.column("benchmark"), value_set=pa.array(list(benchmarks)))
+    return table.column("sample_id").filter(chosen).to_pylist()
 
 
 def _emit(args: argparse.Namespace, payload: dict, text: str) -> None:
@@ -77,17 +91,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     pool = Pool.open(_pool_path(args.pool))
     samples = None
     if args.benchmark:
-        table = pool.samples()
-        wanted = set(args.benchmark)
-        samples = [
-            sample_id
-            for sample_id, benchmark in zip(
-                table.column("sample_id").to_pylist(),
-                table.column("benchmark").to_pylist(),
-                strict=True,
-            )
-            if benchmark in wanted
-        ]
+        samples = benchmark_samples(pool, args.benchmark)
         if not samples:
             raise SystemExit(
                 f"onebench rank: no samples in benchmark(s) {', '.join(args.benchmark)}"
@@ -124,19 +128,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from .pool import Pool
 
     pool = Pool.open(_pool_path(args.pool))
-    samples = None
-    if args.benchmark:
-        table = pool.samples()
-        wanted = set(args.benchmark)
-        samples = [
-            sample
-            for sample, benchmark in zip(
-                table.column("sample_id").to_pylist(),
-                table.column("benchmark").to_pylist(),
-                strict=True,
-            )
-            if benchmark in wanted
-        ]
+    samples = benchmark_samples(pool, args.benchmark) if args.benchmark else None
     paths = pool.export(args.out, samples, models=args.model, kinds=args.kind)
     payload = {name: str(path) for name, path in paths.items()}
     _emit(args, payload, "\n".join(f"wrote {path}" for path in payload.values()))

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import _core
+from ._atomic import write_atomic
 from ._columns import as_table, optional_column, require_columns
 from ._export import measurement_table
 from ._measurements import KINDS, Parts, caller_error, split_table
@@ -328,9 +329,7 @@ class Pool:
         paths = {}
         for name, table in tables.items():
             path = target / f"{name}.parquet"
-            partial = target / f".{name}.parquet.partial"
-            pq.write_table(table, partial)
-            os.replace(partial, path)
+            write_atomic(path, lambda temporary, table=table: pq.write_table(table, temporary))
             paths[name] = path
         return paths
 

@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import Field
 
 from ..exceptions import InvalidInputError
+from ..ranking import DEFAULT_METHOD
 from ._analysis import compare, leaderboard_result, models_measured_on, profile
 from ._arguments import (
     MAX_BOOTSTRAP,
@@ -57,7 +58,7 @@ def read_tools(tools: ToolSet, state: PoolState) -> None:
         threshold: Threshold = None,
         where: Where = None,
         search: SearchMethod = "auto",
-        method: Method = "joint",
+        method: Method = DEFAULT_METHOD,
         ci: Annotated[float, Field(ge=0.5, le=0.999, description="confidence level")] = 0.95,
         bootstrap: Annotated[
             int,
