@@ -24,20 +24,21 @@ pub(crate) struct Graph {
 /// Marks a model that is not ranked in `Graph::local`.
 pub(crate) const NOT_RANKED: u32 = u32::MAX;
 
-struct UnionFind {
+/// Union-find over model (and, for the joint model, group) nodes.
+pub(crate) struct UnionFind {
     parent: Vec<u32>,
     size: Vec<u32>,
 }
 
 impl UnionFind {
-    fn new(n: usize) -> Self {
+    pub fn new(n: usize) -> Self {
         UnionFind {
             parent: (0..n as u32).collect(),
             size: vec![1; n],
         }
     }
 
-    fn find(&mut self, mut node: u32) -> u32 {
+    pub fn find(&mut self, mut node: u32) -> u32 {
         while self.parent[node as usize] != node {
             let grandparent = self.parent[self.parent[node as usize] as usize];
             self.parent[node as usize] = grandparent;
@@ -46,7 +47,7 @@ impl UnionFind {
         node
     }
 
-    fn union(&mut self, a: u32, b: u32) {
+    pub fn union(&mut self, a: u32, b: u32) {
         let (mut a, mut b) = (self.find(a), self.find(b));
         if a == b {
             return;
@@ -59,23 +60,39 @@ impl UnionFind {
     }
 }
 
-struct GraphAccumulator {
-    n_models: usize,
-    components: UnionFind,
-    informative: Vec<bool>,
-    n_measurements: Vec<u64>,
-    n_samples: Vec<u64>,
+/// What a pass over a selection learns of its models: measurement and sample counts, which
+/// models were informatively measured, and who is linked to whom. Built per chunk in
+/// parallel and merged; shared by the comparison graph and the joint model's layout.
+pub(crate) struct Coverage {
+    pub n_models: usize,
+    /// Over `n_models` model nodes, then any extra nodes (the joint model's groups).
+    pub components: UnionFind,
+    pub informative: Vec<bool>,
+    pub n_measurements: Vec<u64>,
+    pub n_samples: Vec<u64>,
     /// `last_position[m]` = 1 + the last position counted for model m (distinct samples).
     last_position: Vec<usize>,
     /// The first model index out of range, if any.
     out_of_range: Option<u32>,
 }
 
-impl GraphAccumulator {
-    fn new(n_models: usize) -> Self {
-        GraphAccumulator {
+/// The split of the informative models into connected components.
+pub(crate) struct Components {
+    pub ranked: Vec<bool>,
+    /// The largest component in index order; `local[model]` is a ranked model's position.
+    pub ranked_models: Vec<u32>,
+    pub local: Vec<u32>,
+    pub disconnected: Vec<Vec<u32>>,
+    /// The union-find root of the ranked component.
+    pub main_root: Option<u32>,
+}
+
+impl Coverage {
+    /// `n_nodes` >= `n_models`: the nodes past the models are for the caller's own use.
+    pub fn new(n_models: usize, n_nodes: usize) -> Self {
+        Coverage {
             n_models,
-            components: UnionFind::new(n_models),
+            components: UnionFind::new(n_nodes),
             informative: vec![false; n_models],
             n_measurements: vec![0; n_models],
             n_samples: vec![0; n_models],
@@ -86,7 +103,7 @@ impl GraphAccumulator {
 
     /// Counts one measurement of `model`; false if the index is out of range.
     #[inline]
-    fn count(&mut self, position: usize, model: u32) -> bool {
+    pub fn count(&mut self, position: usize, model: u32) -> bool {
         let index = model as usize;
         if index >= self.n_models {
             self.out_of_range.get_or_insert(model);
@@ -100,35 +117,103 @@ impl GraphAccumulator {
         true
     }
 
-    fn merge(mut self, other: GraphAccumulator) -> GraphAccumulator {
+    /// Marks `model` as informatively measured and links it to `node`.
+    #[inline]
+    pub fn link(&mut self, node: u32, model: u32) {
+        self.informative[model as usize] = true;
+        self.components.union(node, model);
+    }
+
+    pub fn merge(mut self, other: Coverage) -> Coverage {
         for model in 0..self.n_models {
             self.n_measurements[model] += other.n_measurements[model];
             self.n_samples[model] += other.n_samples[model];
             self.informative[model] |= other.informative[model];
         }
-        let mut other_components = other.components;
-        for model in 0..self.n_models as u32 {
-            let root = other_components.find(model);
-            if root != model {
-                self.components.union(model, root);
+        let mut theirs = other.components;
+        for node in 0..theirs.parent.len() as u32 {
+            let root = theirs.find(node);
+            if root != node {
+                self.components.union(node, root);
             }
         }
         self.out_of_range = self.out_of_range.or(other.out_of_range);
         self
     }
+
+    /// An error naming the first model index out of range.
+    pub fn check(&self) -> Result<()> {
+        match self.out_of_range {
+            Some(model) => Err(Error::invalid(
+                "models",
+                None,
+                format!(
+                    "model index {model} out of range for {} models",
+                    self.n_models
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Groups the informative models by component, in index order of their smallest
+    /// member; the largest is ranked (ties go to the smallest model index).
+    pub fn split(&mut self) -> Components {
+        let n_models = self.n_models;
+        let mut group_of_root = vec![u32::MAX; self.components.parent.len()];
+        let mut groups: Vec<Vec<u32>> = Vec::new();
+        let mut roots: Vec<u32> = Vec::new();
+        for model in 0..n_models as u32 {
+            if !self.informative[model as usize] {
+                continue;
+            }
+            let root = self.components.find(model);
+            if group_of_root[root as usize] == u32::MAX {
+                group_of_root[root as usize] = groups.len() as u32;
+                groups.push(Vec::new());
+                roots.push(root);
+            }
+            groups[group_of_root[root as usize] as usize].push(model);
+        }
+        let main = groups
+            .iter()
+            .enumerate()
+            .max_by(|(index_a, a), (index_b, b)| a.len().cmp(&b.len()).then(index_b.cmp(index_a)))
+            .map(|(index, _)| index);
+        let mut split = Components {
+            ranked: vec![false; n_models],
+            ranked_models: Vec::new(),
+            local: vec![NOT_RANKED; n_models],
+            disconnected: Vec::new(),
+            main_root: main.map(|index| roots[index]),
+        };
+        for (index, group) in groups.into_iter().enumerate() {
+            if Some(index) == main {
+                for (position, &model) in group.iter().enumerate() {
+                    split.ranked[model as usize] = true;
+                    split.local[model as usize] = position as u32;
+                }
+                split.ranked_models = group;
+            } else {
+                split.disconnected.push(group);
+            }
+        }
+        split
+    }
 }
+
+/// Links informative observations: a list with at least two groups, or a comparison.
+struct GraphAccumulator(Coverage);
 
 impl Visitor for GraphAccumulator {
     fn list(&mut self, position: usize, models: &[u32], ends: &[u32], _weight: f64) {
         let mut valid = true;
         for &model in models {
-            valid &= self.count(position, model);
+            valid &= self.0.count(position, model);
         }
         if ends.len() >= 2 && valid {
-            let first = models[0];
             for &model in models {
-                self.informative[model as usize] = true;
-                self.components.union(first, model);
+                self.0.link(models[0], model);
             }
         }
     }
@@ -141,12 +226,11 @@ impl Visitor for GraphAccumulator {
         _credit: f64,
         _weight: f64,
     ) {
-        let valid_a = self.count(position, model_a);
-        let valid_b = model_a == model_b || self.count(position, model_b);
+        let valid_a = self.0.count(position, model_a);
+        let valid_b = model_a == model_b || self.0.count(position, model_b);
         if valid_a && valid_b && model_a != model_b {
-            self.informative[model_a as usize] = true;
-            self.informative[model_b as usize] = true;
-            self.components.union(model_a, model_b);
+            self.0.informative[model_a as usize] = true;
+            self.0.link(model_a, model_b);
         }
     }
 }
@@ -154,62 +238,18 @@ impl Visitor for GraphAccumulator {
 /// Counts measurements and finds the components of the comparison graph of `selection`.
 pub(crate) fn comparison_graph(selection: &Selection) -> Result<Graph> {
     let n_models = selection.data.n_models;
-    let accumulator = selection.fold(|| GraphAccumulator::new(n_models), GraphAccumulator::merge);
-    if let Some(model) = accumulator.out_of_range {
-        return Err(Error::invalid(
-            "models",
-            None,
-            format!("model index {model} out of range for {n_models} models"),
-        ));
-    }
-    let GraphAccumulator {
-        mut components,
-        informative,
-        n_measurements,
-        n_samples,
-        ..
-    } = accumulator;
-    // Group informative models by root, in index order of their smallest member.
-    let mut group_of_root = vec![u32::MAX; n_models];
-    let mut groups: Vec<Vec<u32>> = Vec::new();
-    for model in 0..n_models as u32 {
-        if !informative[model as usize] {
-            continue;
-        }
-        let root = components.find(model) as usize;
-        if group_of_root[root] == u32::MAX {
-            group_of_root[root] = groups.len() as u32;
-            groups.push(Vec::new());
-        }
-        groups[group_of_root[root] as usize].push(model);
-    }
-    // The largest component is ranked; ties go to the one with the smallest model index.
-    let main = groups
-        .iter()
-        .enumerate()
-        .max_by(|(index_a, a), (index_b, b)| a.len().cmp(&b.len()).then(index_b.cmp(index_a)))
-        .map(|(index, _)| index);
-    let mut ranked = vec![false; n_models];
-    let mut local = vec![NOT_RANKED; n_models];
-    let mut ranked_models = Vec::new();
-    let mut disconnected = Vec::new();
-    for (index, group) in groups.into_iter().enumerate() {
-        if Some(index) == main {
-            for (position, &model) in group.iter().enumerate() {
-                ranked[model as usize] = true;
-                local[model as usize] = position as u32;
-            }
-            ranked_models = group;
-        } else {
-            disconnected.push(group);
-        }
-    }
+    let GraphAccumulator(mut coverage) = selection.fold(
+        || GraphAccumulator(Coverage::new(n_models, n_models)),
+        |a, b| GraphAccumulator(a.0.merge(b.0)),
+    );
+    coverage.check()?;
+    let split = coverage.split();
     Ok(Graph {
-        ranked,
-        ranked_models,
-        local,
-        disconnected,
-        n_measurements,
-        n_samples,
+        ranked: split.ranked,
+        ranked_models: split.ranked_models,
+        local: split.local,
+        disconnected: split.disconnected,
+        n_measurements: coverage.n_measurements,
+        n_samples: coverage.n_samples,
     })
 }

@@ -14,10 +14,11 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use super::super::graph::Coverage;
 use super::super::lists::Selection;
-use super::links::{Links, UnionFind};
+use super::links::Links;
 use crate::data::{Dataset, SampleKind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A model or group outside the ranked component.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -160,31 +161,16 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
                 Vec::new()
             },
             moments: vec![[0.0; 3]; n_spreads],
-            n_models,
-            components: UnionFind::new(n_models + n_locations),
-            informative: vec![false; n_models],
-            n_measurements: vec![0; n_models],
-            n_samples: vec![0; n_models],
-            last_position: vec![0; n_models],
-            out_of_range: None,
+            coverage: Coverage::new(n_models, n_models + n_locations),
             pair_work: 0.0,
             entries: 0.0,
             has_ties: false,
         },
         Links::merge,
     );
-    if let Some(model) = links.out_of_range {
-        return Err(Error::invalid(
-            "models",
-            None,
-            format!("model index {model} out of range for {n_models} models"),
-        ));
-    }
+    links.coverage.check()?;
     let Links {
-        mut components,
-        informative,
-        n_measurements,
-        n_samples: sample_counts,
+        mut coverage,
         pair_work,
         entries,
         has_ties,
@@ -194,7 +180,9 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
     } = links;
     for (index, _) in seen.iter().enumerate().filter(|(_, &seen)| seen) {
         let (group, model) = (index / n_models, index % n_models);
-        components.union((n_models + group) as u32, model as u32);
+        coverage
+            .components
+            .union((n_models + group) as u32, model as u32);
     }
     let centre: Vec<f64> = moments
         .iter()
@@ -217,47 +205,13 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
             }
         })
         .collect();
-    let mut group_of_root: HashMap<u32, usize> = HashMap::new();
-    let mut groups: Vec<Vec<u32>> = Vec::new();
-    let mut root_of_group: Vec<u32> = Vec::new();
-    for model in 0..n_models as u32 {
-        if !informative[model as usize] {
-            continue;
-        }
-        let root = components.find(model);
-        let index = *group_of_root.entry(root).or_insert_with(|| {
-            groups.push(Vec::new());
-            root_of_group.push(root);
-            groups.len() - 1
-        });
-        groups[index].push(model);
-    }
-    let main = groups
-        .iter()
-        .enumerate()
-        .max_by(|(index_a, a), (index_b, b)| a.len().cmp(&b.len()).then(index_b.cmp(index_a)))
-        .map(|(index, _)| index);
-    let mut ranked = vec![false; n_models];
-    let mut local = vec![NONE; n_models];
-    let mut ranked_models = Vec::new();
-    let mut disconnected = Vec::new();
-    let mut main_root = NONE;
-    for (index, group) in groups.into_iter().enumerate() {
-        if Some(index) == main {
-            for (position, &model) in group.iter().enumerate() {
-                ranked[model as usize] = true;
-                local[model as usize] = position as u32;
-            }
-            ranked_models = group;
-            main_root = root_of_group[index];
-        } else {
-            disconnected.push(group);
-        }
-    }
+    let split = coverage.split();
+    let main_root = split.main_root.unwrap_or(NONE);
+    let ranked_models = split.ranked_models;
     let mut next = ranked_models.len() as u32;
     let location_parameter: Vec<u32> = (0..n_locations as u32)
         .map(|group| {
-            if main_root != NONE && components.find(n_models as u32 + group) == main_root {
+            if main_root != NONE && coverage.components.find(n_models as u32 + group) == main_root {
                 next += 1;
                 next - 1
             } else {
@@ -301,12 +255,12 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
         spread,
         centre,
         spread_sd,
-        ranked,
+        ranked: split.ranked,
         ranked_models,
-        local,
-        disconnected,
-        n_measurements,
-        n_samples: sample_counts,
+        local: split.local,
+        disconnected: split.disconnected,
+        n_measurements: coverage.n_measurements,
+        n_samples: coverage.n_samples,
         location_parameter,
         scale_parameter,
         spread_parameter,
