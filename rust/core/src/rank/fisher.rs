@@ -12,7 +12,7 @@
 use nalgebra::DMatrix;
 
 use super::graph::Graph;
-use super::lists::{add_into, Selection, Visitor};
+use super::lists::{add_into, risk_sets, Selection, Visitor};
 
 struct InformationAccumulator<'a> {
     theta: &'a [f64],
@@ -36,22 +36,7 @@ impl Visitor for InformationAccumulator<'_> {
             return;
         }
         let theta = self.theta;
-        self.risk.clear();
-        let mut start = 0usize;
-        for &end in ends {
-            self.risk.push(
-                models[start..end as usize]
-                    .iter()
-                    .map(|&m| theta[m as usize])
-                    .sum(),
-            );
-            start = end as usize;
-        }
-        let mut suffix = 0.0;
-        for value in self.risk.iter_mut().rev() {
-            suffix += *value;
-            *value = suffix;
-        }
+        risk_sets(models, ends, |m| theta[m as usize], &mut self.risk);
         // Per entry: local index, group (the last group shares the one before it: it
         // chooses nothing), and θ; per group: P2(g) = Σ_{g' ≤ g} |G_g'| / S_g'².
         self.entries.clear();

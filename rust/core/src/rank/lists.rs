@@ -198,3 +198,27 @@ pub(crate) fn add_into(target: &mut [f64], source: &[f64]) {
         *target += source;
     }
 }
+
+/// The Plackett–Luce risk sets of a list: `risk[g]` = the total strength of groups g, g+1,
+/// … (the models still to be chosen when group g is), with `strength` per model. `risk`
+/// is cleared first, so one buffer serves every list of a pass.
+#[inline]
+pub(crate) fn risk_sets(
+    models: &[u32],
+    ends: &[u32],
+    strength: impl Fn(u32) -> f64,
+    risk: &mut Vec<f64>,
+) {
+    risk.clear();
+    let mut start = 0usize;
+    for &end in ends {
+        let end = end as usize;
+        risk.push(models[start..end].iter().map(|&m| strength(m)).sum());
+        start = end;
+    }
+    let mut suffix = 0.0;
+    for value in risk.iter_mut().rev() {
+        suffix += *value;
+        *value = suffix;
+    }
+}

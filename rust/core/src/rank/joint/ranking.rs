@@ -5,6 +5,8 @@
 //! off-diagonal curvatures come from prefix sums P1(g) = Σ_{g'≤g} |G_g'|/S_g' and
 //! P2(g) = Σ_{g'≤g} |G_g'|/S_g'², O(list length) apart from the pairs.
 
+use super::super::lists::risk_sets;
+
 /// One list's terms: per member (local index, gradient, diagonal curvature, capped
 /// group, e^θ), and per choosing group P2.
 pub(crate) struct ListTerms {
@@ -26,7 +28,6 @@ impl ListTerms {
     pub fn fill(&mut self, models: &[u32], ends: &[u32], local: &[u32], skills: &[f64]) {
         self.members.clear();
         self.second.clear();
-        self.risk.clear();
         let groups = ends.len();
         if groups < 2 {
             return;
@@ -37,20 +38,7 @@ impl ListTerms {
             .map(|&m| skills[local[m as usize] as usize])
             .fold(f64::NEG_INFINITY, f64::max);
         let strength = |model: u32| (skills[local[model as usize] as usize] - top).exp();
-        let mut start = 0usize;
-        for &end in ends {
-            let sum: f64 = models[start..end as usize]
-                .iter()
-                .map(|&m| strength(m))
-                .sum();
-            self.risk.push(sum);
-            start = end as usize;
-        }
-        let mut suffix = 0.0;
-        for value in self.risk.iter_mut().rev() {
-            suffix += *value;
-            *value = suffix;
-        }
+        risk_sets(models, ends, strength, &mut self.risk);
         let (mut first, mut second) = (0.0, 0.0);
         let mut start = 0usize;
         for (group, &end) in ends.iter().enumerate() {
