@@ -24,8 +24,9 @@ METHODS: tuple[str, ...] = tuple(_core.rank_dataset_methods())
 
 # The method of `Pool.rank`, the CLI and the MCP tools when the caller names none. The joint
 # model is the only one that is best or within 0.016 of the best in every cell of
-# benches/fidelity_bench.py; Plackett-Luce falls 0.2-0.35 behind the mean when most samples
-# hold one model, and the mean 0.3-0.6 behind when models saw parts of different difficulty.
+# benches/fidelity_bench.py; Plackett-Luce falls 0.2-0.31 behind it (0.18 behind the mean)
+# when most samples hold one model, and the mean 0.3-0.6 behind when models saw parts of
+# different difficulty.
 DEFAULT_METHOD = "joint"
 
 # The prior strength of a method when the caller gives none. The joint model's skills share
