@@ -226,7 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     ranker.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
     ranker.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates (0: Fisher)")
     ranker.add_argument(
-        "--alpha", type=float, help="prior strength (default 1; 0.1 for --method joint)"
+        "--alpha", type=float, help="prior strength (default 0.1 for joint, 1 for the others)"
     )
     ranker.add_argument("--seed", type=int, default=0)
     ranker.add_argument(

@@ -390,6 +390,7 @@ class Pool:
         benchmark. ``"plackett-luce"`` is ONEBench's method (winners beat losers within
         each sample); ``"mean"``, ``"bradley-terry"``, ``"elo"`` and ``"borda"`` are the
         usual baselines.
+
         ``bootstrap`` > 0 computes percentile intervals from that many bootstrap
         replicates over samples; otherwise intervals come from the observed Fisher
         information (methods with a likelihood) or are omitted. ``alpha`` is the prior
