@@ -152,18 +152,19 @@ def end_to_end(pool: onebench.Pool, data: Path) -> dict[str, Any]:
     ):
         benchmark = pool.query("law", on="text", **options)
         models = sorted(truth)
-        taus = {}
+        taus, ranked, missing = {}, {}, {}
         for method in (None, "plackett-luce"):  # None: the default, the joint model
             board = pool.rank(benchmark, method=method)
-            missing = [m for m in models if m not in board.models]
-            scores = np.array([board[m].score if m not in missing else -np.inf for m in models])
+            absent = [m for m in models if m not in board.models]
+            scores = np.array([board[m].score if m not in absent else -np.inf for m in models])
             taus[board.method] = kendall_tau(scores, np.array([truth[m] for m in models]))
+            ranked[board.method], missing[board.method] = len(board), absent
         law = sum(category_of.get(s) == "law" for s in benchmark.sample_ids)
         result[label] = {
             "samples": len(benchmark),
             "law_samples": law,
             "tau": taus,
-            "models_ranked": len(board),
+            "models_ranked": ranked,
             "missing": missing,
         }
     return result
@@ -337,7 +338,7 @@ def markdown(figures: dict[str, Any]) -> str:
         for label, row in figures["end_to_end"].items():
             lines.append(
                 f"| {label} | {row['samples']} | {row['law_samples']} | "
-                f"{row['models_ranked']} | {row['tau']['joint']:.3f} | "
+                f"{row['models_ranked']['joint']} | {row['tau']['joint']:.3f} | "
                 f"{row['tau']['plackett-luce']:.3f} |"
             )
         lines.append("")
