@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::super::lists::Selection;
 use super::super::{fisher, RankOptions};
 use super::layout::{self, Layout, Reading, NONE};
-use super::{binary::sigmoid, fit_point, Item, KAPPA2};
+use super::{binary::sigmoid, fit_point, prior, Item, KAPPA2};
 use crate::data::Dataset;
 use crate::error::Result;
 
@@ -63,6 +63,8 @@ struct Context<'a> {
     parameters: &'a [f64],
     spread_variance: &'a [f64],
     discrimination_variance: f64,
+    /// The centre of the measurer effect's z (see `prior.rs`).
+    mean_skill: f64,
 }
 
 /// log(1 + e^x) without overflow.
@@ -190,8 +192,9 @@ fn fit_sample(context: &Context, position: usize, difficulty: f64) -> TwoParamet
         ),
         _ => (1.0, 0.0, 1.0),
     };
+    let models = &data.cardinal.models[range.clone()];
     let view = SampleView {
-        skills: data.cardinal.models[range.clone()]
+        skills: models
             .iter()
             .map(|&m| context.parameters[layout.local[m as usize] as usize])
             .collect(),
@@ -200,7 +203,16 @@ fn fit_sample(context: &Context, position: usize, difficulty: f64) -> TwoParamet
         sign,
         centre,
         scale,
-        location: context.parameters[layout.location_parameter[group as usize] as usize],
+        location: context.parameters[layout.location_parameter[group as usize] as usize]
+            + prior::measurers(
+                models,
+                &layout.local,
+                context.parameters,
+                context.mean_skill,
+            )
+            .map_or(0.0, |measured| {
+                measured.z * context.parameters[layout.measurer_parameter[spread] as usize]
+            }),
         prior_a: 1.0 / context.discrimination_variance,
         prior_b: 1.0 / context.spread_variance[spread],
     };
@@ -256,6 +268,7 @@ pub fn item_diagnostics(
         parameters: &state.parameters,
         spread_variance: &spread_variance,
         discrimination_variance: DISCRIMINATION_VARIANCE,
+        mean_skill: prior::mean_skill(&state.parameters[..layout.n_ranked()]),
     };
     let fits: Vec<TwoParameter> = (0..len)
         .into_par_iter()

@@ -8,11 +8,18 @@
 use super::super::lists::Selection;
 use super::layout::{Layout, NONE};
 use super::pass::{self, PassInput};
-use super::prior::{self, SPREAD_MAX, SPREAD_MIN};
+use super::prior::{self, MEASURER_MAX, SPREAD_MAX, SPREAD_MIN};
 use super::{solve, Item, KAPPA2};
 
 /// Largest step of a skill or location per pass (logits).
 const STEP: f64 = 3.0;
+
+/// Passes without a new smallest change after which the steps are halved.
+const STALL: usize = 8;
+
+/// Largest step of a measurer effect per pass: z moves with the skills, so a large step
+/// of β and the skills' steps do not add up to the step of their Newton model.
+const MEASURER_STEP: f64 = 0.25;
 
 /// Everything a fit carries from pass to pass (and a warm start carries over).
 #[derive(Debug, Clone)]
@@ -95,6 +102,7 @@ enum Role {
     Plain,
     Scale,
     Spread,
+    Measurer,
 }
 
 /// Where a fit starts from.
@@ -135,10 +143,19 @@ pub(crate) fn fit(
             roles[index as usize] = Role::Spread;
         }
     }
+    for &index in &layout.measurer_parameter {
+        if index != NONE {
+            roles[index as usize] = Role::Measurer;
+        }
+    }
     // Difficulties start at their location: a few Newton steps place them first; later a
     // sample takes a second step only while its steps are large.
     let mut steps = if start == Start::Warm { 2 } else { 4 };
     let (mut majorise, mut last, mut growth) = (false, f64::INFINITY, 0);
+    // Steps are damped when passes stop reaching a new smallest change: the couplings the
+    // steps leave out (the difficulties' step lags, the spreads' Fisher curvature) can
+    // otherwise hold a fit in a cycle.
+    let (mut damping, mut best, mut since_best) = (1.0, f64::INFINITY, 0);
     let mut iterations = 0;
     while iterations < settings.max_iterations {
         iterations += 1;
@@ -156,6 +173,7 @@ pub(crate) fn fit(
         let mut sums = pass::run(&input, &mut state.items);
         steps = 2;
         prior::skill_prior(&state.parameters[..n], settings.alpha, &mut sums);
+        prior::measurer_terms(layout, &state.parameters, &mut sums);
         let spreads: Vec<(usize, f64)> = layout
             .spread_parameter
             .iter()
@@ -166,6 +184,7 @@ pub(crate) fn fit(
         // which reads as no spread at all: spreads move once skills have formed.
         let hold = start == Start::Cold && iterations <= 2;
         solve::spread_hubs(&mut sums, &spreads, SPREAD_MIN, SPREAD_MAX, hold);
+        prior::hold_measurers(layout, &state.parameters, &mut sums);
         let step = if full {
             let shift = (settings.alpha == 0.0).then_some(&locations[..]);
             solve::full_step(&sums, shift).or_else(|| solve::arrowhead_step(&sums, true))
@@ -181,12 +200,16 @@ pub(crate) fn fit(
         };
         let mut change = sums.item_step;
         for ((value, step), role) in state.parameters.iter_mut().zip(&step).zip(&roles) {
+            let step = damping * step;
             let next = match role {
                 Role::Plain => *value + step.clamp(-STEP, STEP),
                 Role::Scale => (*value + step).clamp(*value / 4.0, *value * 4.0),
                 Role::Spread => (*value + step)
                     .clamp(*value / 10.0, *value * 10.0)
                     .clamp(SPREAD_MIN, SPREAD_MAX),
+                Role::Measurer => {
+                    (*value + step.clamp(-MEASURER_STEP, MEASURER_STEP)).clamp(0.0, MEASURER_MAX)
+                }
             };
             let moved = (next - *value).abs();
             change = change.max(if *role == Role::Scale {
@@ -209,6 +232,14 @@ pub(crate) fn fit(
                 iterations,
                 converged: true,
             };
+        }
+        if change < best {
+            (best, since_best) = (change, 0);
+        } else {
+            since_best += 1;
+            if since_best >= STALL {
+                (damping, since_best) = (f64::max(damping * 0.5, 1.0 / 64.0), 0);
+            }
         }
         if !full {
             // Arrowhead steps that grow twice in a row are not contracting.

@@ -4,8 +4,9 @@
 //! Parameters are one vector: the skills of the ranked models (local indexes 0..n), then
 //! the *hubs*: one location per difficulty group (the mean difficulty of a stratum's
 //! binary or numeric samples), one scale per numeric spread group (a benchmark's numeric
-//! samples) and one log spread per spread group. Per-sample difficulties live beside
-//! the vector, one per selection position.
+//! samples), one log spread per spread group and one measurer effect per spread group (see
+//! `prior.rs`). Per-sample difficulties live beside the vector, one per selection
+//! position.
 //!
 //! Connectivity comes from the links pass (`links.rs`): the component with the most
 //! models is ranked; the others are reported.
@@ -65,6 +66,9 @@ pub(crate) struct Layout {
     /// Per spread group: the parameter index of its log spread log τ² (groups in the
     /// ranked component), or [`NONE`].
     pub spread_parameter: Vec<u32>,
+    /// Per spread group: the parameter index of its measurer effect β (groups in the
+    /// ranked component), or [`NONE`].
+    pub measurer_parameter: Vec<u32>,
     pub n_parameters: usize,
     /// Σ over positions of (entries + 2)² / 2: the cost of a pass with the full matrix.
     pub pair_work: f64,
@@ -249,6 +253,7 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
         .map(|(&used, &numeric)| number(used && numeric))
         .collect();
     let spread_parameter: Vec<u32> = spread_used.iter().map(|&used| number(used)).collect();
+    let measurer_parameter: Vec<u32> = spread_used.iter().map(|&used| number(used)).collect();
     Ok(Layout {
         reading,
         location,
@@ -264,6 +269,7 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
         location_parameter,
         scale_parameter,
         spread_parameter,
+        measurer_parameter,
         n_parameters: next as usize,
         pair_work,
         entries,

@@ -8,8 +8,9 @@
 //! * comparison: Bradley–Terry on θ_a − θ_b, Davidson's ties (`pairwise.rs`);
 //! * ranking: Plackett–Luce with tied groups (`ranking.rs`).
 //!
-//! Difficulties b_j have a hierarchical prior around their stratum's location with an
-//! empirical-Bayes spread per benchmark (`prior.rs`): a sample seen by one model still
+//! Difficulties b_j have a hierarchical prior around their stratum's location, moved by
+//! how skilled the sample's measurers are (the measurer effect, for samples chosen by
+//! difficulty), with an empirical-Bayes spread per benchmark (`prior.rs`): a sample seen by one model still
 //! informs that model's skill (as the mean does, relative to what other models scored in
 //! the same stratum), while a sample seen by many is pinned down by its own data (as the
 //! ordinal methods do). The fit (`fit.rs`) is Newton's method on the posterior with the
@@ -187,6 +188,7 @@ fn fisher_errors(
     };
     let mut sums = pass::run(&input, &mut items);
     prior::skill_prior(&state.parameters[..n], alpha, &mut sums);
+    prior::measurer_terms(layout, &state.parameters, &mut sums);
     let spreads: Vec<(usize, f64)> = layout
         .spread_parameter
         .iter()
@@ -200,6 +202,7 @@ fn fisher_errors(
         prior::SPREAD_MAX,
         false,
     );
+    prior::hold_measurers(layout, &state.parameters, &mut sums);
     let matrix = solve::full_matrix(&sums);
     let skills = matrix.view((0, 0), (n, n)).into_owned();
     let information = if size > n {

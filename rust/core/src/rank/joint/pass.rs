@@ -16,14 +16,18 @@
 //! spread (see `prior.rs`). Its couplings to skills and locations come from the
 //! difficulties' dependence on them, so one Newton step moves spreads and skills
 //! together; alternating them instead converges at the slow rate of EM.
+//!
+//! With a measurer effect the prior's location ℓ_j = μ + β z_j depends on β and on the
+//! measurers' skills; ℓ's terms are carried to them by the chain rule (see
+//! `scatter_sample`), still O(L) per sample.
 
 use rayon::prelude::*;
 
 use super::super::lists::{Selection, Visitor};
 use super::layout::{Layout, Reading, NONE};
 use super::ranking::ListTerms;
-use super::sums::{Sums, COUPLING, DIAGONAL, DROPPED, GRADIENT};
-use super::{binary, numeric, pairwise, Item, KAPPA2};
+use super::sums::{Sums, CENTRE, COUPLING, DIAGONAL, DROPPED, GRADIENT};
+use super::{binary, numeric, pairwise, prior, Item, KAPPA2};
 
 /// One measurement of a sample, after its difficulty step.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +64,20 @@ struct SampleHubs {
     location: usize,
     spread: usize,
     scale: Option<usize>,
+    measurer: usize,
+    /// The measurer effect, when the sample has one (two or more measurers).
+    effect: Option<Effect>,
+}
+
+/// How the prior's location ℓ = μ + β z moves (see `prior.rs`): ∂ℓ/∂β = z, and
+/// ∂ℓ/∂θ_m = β/L for each of the L measurers. The centre of z moves it by −β/n for every
+/// skill: that part is summed apart (`Sums::centre_*`, the rows' `CENTRE`) and folded in
+/// once per pass.
+#[derive(Clone, Copy)]
+struct Effect {
+    z: f64,
+    beta: f64,
+    per_skill: f64,
 }
 
 struct ChunkVisitor<'a, 'b> {
@@ -69,10 +87,16 @@ struct ChunkVisitor<'a, 'b> {
     sums: Sums,
     entries: Vec<Entry>,
     list: ListTerms,
+    mean_skill: f64,
 }
 
 impl ChunkVisitor<'_, '_> {
     /// Scatters one cardinal sample's terms, its difficulty already stepped.
+    ///
+    /// The terms are first those of the skills and the prior's location ℓ (the
+    /// difficulty profiled out); with a measurer effect, ℓ depends on μ, β and the
+    /// measurers' skills, and the chain rule carries ℓ's gradient and curvature to them
+    /// (Jᵀ M J for the linear map J, so the curvature stays positive semi-definite).
     fn scatter_sample(
         &mut self,
         weight: f64,
@@ -89,19 +113,45 @@ impl ChunkVisitor<'_, '_> {
         let share = precision * inverse;
         // Σ of the entries' curvatures is the data precision W.
         let curvatures = if self.input.dropped { precision } else { 0.0 };
+        // Laplace's correction: the −½ log(τ²H) of the marginal posterior, whose
+        // curvature H depends on the skills through the entries' p(1 − p). Without it
+        // the difficulties' profile shrinks the skills of sparse data towards each
+        // other (the incidental-parameter bias of joint maximum likelihood).
+        let slope: f64 = if binary {
+            self.entries.iter().map(|e| e.value).sum()
+        } else {
+            0.0
+        };
+        // The location's own terms.
+        let mut location_gradient = weight * deviation * prior;
+        if binary {
+            location_gradient += 0.5 * weight * slope * prior * inverse * inverse;
+        }
+        let location_curvature = weight * prior * share;
+        let location_spread = weight * deviation * precision * prior * inverse;
+        let (z, per_skill) = hubs.effect.map_or((0.0, 0.0), |e| (e.z, e.per_skill));
         let (mut first, mut second, mut scale_gradient) = (0.0, 0.0, 0.0);
         let scale = hubs.scale.map_or(1.0, |hub| self.input.parameters[n + hub]);
         let sums = &mut self.sums;
         for entry in &self.entries {
             let w = entry.curvature;
+            // This skill's coupling to the location.
+            let coupling = -weight * w * prior * inverse;
             let row = sums.row(entry.local as usize);
-            row[GRADIENT] += weight * entry.residual;
-            row[DIAGONAL] += weight * w * (1.0 - w * inverse);
+            row[GRADIENT] += weight * entry.residual + per_skill * location_gradient;
+            row[DIAGONAL] += weight * w * (1.0 - w * inverse)
+                + per_skill * (2.0 * coupling + per_skill * location_curvature);
             if curvatures > 0.0 {
                 row[DROPPED] += weight * w * (curvatures - w) * inverse;
             }
-            row[COUPLING + hubs.location] -= weight * w * prior * inverse;
-            row[COUPLING + hubs.spread] -= weight * deviation * w * prior * inverse;
+            let to_location = coupling + per_skill * location_curvature;
+            row[COUPLING + hubs.location] += to_location;
+            row[COUPLING + hubs.spread] +=
+                -weight * deviation * w * prior * inverse + per_skill * location_spread;
+            if let Some(effect) = hubs.effect {
+                row[COUPLING + hubs.measurer] += z * to_location;
+                row[CENTRE] -= effect.beta * to_location;
+            }
             if hubs.scale.is_some() {
                 first += entry.value / KAPPA2;
                 second += entry.value * entry.value / KAPPA2 + 1.0 / (scale * scale);
@@ -109,24 +159,33 @@ impl ChunkVisitor<'_, '_> {
             }
         }
         if let Some(hub) = hubs.scale {
+            let location_scale = weight * first * prior * inverse;
             for entry in &self.entries {
                 let row = sums.row(entry.local as usize);
-                row[COUPLING + hub] +=
-                    weight * (-entry.value / KAPPA2 + first * entry.curvature * inverse);
+                row[COUPLING + hub] += weight
+                    * (-entry.value / KAPPA2 + first * entry.curvature * inverse)
+                    + per_skill * location_scale;
             }
             sums.hub_gradient[hub] += weight * scale_gradient;
             sums.hub_diagonal[hub] += weight * (second - first * first * inverse);
-            sums.hub_pair(hub, hubs.location, weight * first * prior * inverse);
+            sums.hub_pair(hub, hubs.location, location_scale);
             sums.hub_pair(
                 hub,
                 hubs.spread,
                 weight * deviation * first * prior * inverse,
             );
+            if let Some(effect) = hubs.effect {
+                sums.hub_pair(hub, hubs.measurer, z * location_scale);
+                sums.centre_hubs[hub] -= effect.beta * location_scale;
+            }
         }
         if !sums.pairs.is_empty() {
             for (p, a) in self.entries.iter().enumerate() {
+                let coupling_a = -weight * a.curvature * prior * inverse;
                 for b in &self.entries[..p] {
-                    let value = -weight * a.curvature * b.curvature * inverse;
+                    let coupling_b = -weight * b.curvature * prior * inverse;
+                    let value = -weight * a.curvature * b.curvature * inverse
+                        + per_skill * (coupling_a + coupling_b + per_skill * location_curvature);
                     let (row, column) = if a.local > b.local {
                         (a.local as usize, b.local as usize)
                     } else {
@@ -135,34 +194,47 @@ impl ChunkVisitor<'_, '_> {
                     sums.pairs[row * n + column] += value;
                 }
             }
+        } else if curvatures > 0.0 && per_skill != 0.0 {
+            // The Gershgorin size of the skill pairs the location's dependence adds.
+            let others = self.entries.len() as f64 - 1.0;
+            let sizes: f64 =
+                self.entries.iter().map(|e| e.curvature).sum::<f64>() * weight * prior * inverse;
+            for entry in &self.entries {
+                let own = weight * entry.curvature * prior * inverse;
+                sums.row(entry.local as usize)[DROPPED] += per_skill.abs()
+                    * (others * own + sizes - own)
+                    + others * per_skill * per_skill * location_curvature;
+            }
         }
         if binary {
-            // Laplace's correction: the −½ log(τ²H) of the marginal posterior, whose
-            // curvature H depends on the skills through the entries' p(1 − p). Without it
-            // the difficulties' profile shrinks the skills of sparse data towards each
-            // other (the incidental-parameter bias of joint maximum likelihood).
-            let slope: f64 = self.entries.iter().map(|e| e.value).sum();
             for entry in &self.entries {
                 let row = sums.row(entry.local as usize);
                 row[GRADIENT] -=
                     0.5 * weight * inverse * (entry.value - slope * entry.curvature * inverse);
             }
-            sums.hub_gradient[hubs.location] += 0.5 * weight * slope * prior * inverse * inverse;
             sums.hub_gradient[hubs.spread] +=
                 0.5 * weight * slope * deviation * prior * inverse * inverse;
         }
         let squared = deviation * deviation * prior;
-        sums.hub_gradient[hubs.location] += weight * deviation * prior;
-        sums.hub_diagonal[hubs.location] += weight * prior * share;
+        sums.hub_gradient[hubs.location] += location_gradient;
+        sums.hub_diagonal[hubs.location] += location_curvature;
         sums.hub_gradient[hubs.spread] += 0.5 * weight * (squared - share);
         sums.hub_diagonal[hubs.spread] -=
             0.5 * weight * (squared * (2.0 * prior * inverse - 1.0) - share * (1.0 - share));
         sums.hub_fisher[hubs.spread] += 0.5 * weight * share * share;
-        sums.hub_pair(
-            hubs.spread,
-            hubs.location,
-            weight * deviation * precision * prior * inverse,
-        );
+        sums.hub_pair(hubs.spread, hubs.location, location_spread);
+        if let Some(effect) = hubs.effect {
+            sums.hub_gradient[hubs.measurer] += z * location_gradient;
+            sums.hub_diagonal[hubs.measurer] += z * z * location_curvature;
+            sums.hub_pair(hubs.measurer, hubs.location, z * location_curvature);
+            sums.hub_pair(hubs.measurer, hubs.spread, z * location_spread);
+            let beta = effect.beta;
+            sums.centre_gradient += beta * location_gradient;
+            sums.centre_curvature += beta * beta * location_curvature;
+            sums.centre_hubs[hubs.location] -= beta * location_curvature;
+            sums.centre_hubs[hubs.measurer] -= beta * z * location_curvature;
+            sums.centre_hubs[hubs.spread] -= beta * location_spread;
+        }
     }
 }
 
@@ -214,7 +286,18 @@ impl Visitor for ChunkVisitor<'_, '_> {
         let location_index = layout.location_parameter[group as usize] as usize;
         let spread = layout.spread[sample] as usize;
         let prior = 1.0 / input.spread_variance[spread];
-        let location = input.parameters[location_index];
+        let measurer_index = layout.measurer_parameter[spread] as usize;
+        let effect = prior::measurers(models, &layout.local, input.parameters, self.mean_skill)
+            .map(|measured| {
+                let beta = input.parameters[measurer_index];
+                Effect {
+                    z: measured.z,
+                    beta,
+                    per_skill: beta * measured.share,
+                }
+            });
+        let location =
+            input.parameters[location_index] + effect.map_or(0.0, |effect| effect.beta * effect.z);
         let item = &mut self.items[position - self.start];
         let (difficulty, step, precision, scale) = match layout.reading[sample] {
             Reading::Absent => return,
@@ -256,6 +339,8 @@ impl Visitor for ChunkVisitor<'_, '_> {
             location: location_index - n,
             spread: layout.spread_parameter[spread] as usize - n,
             scale,
+            measurer: measurer_index - n,
+            effect,
         };
         self.scatter_sample(weight, hubs, difficulty - location, precision, prior);
     }
@@ -303,6 +388,7 @@ pub(crate) fn run(input: &PassInput, items: &mut [Item]) -> Sums {
     let chunks = if input.full { threads } else { threads * 4 };
     let chunk_len = len.div_ceil(chunks.max(1)).max(1);
     let init = || Sums::new(n, layout.n_parameters, input.full);
+    let mean_skill = prior::mean_skill(&input.parameters[..n]);
     items
         .par_chunks_mut(chunk_len)
         .enumerate()
@@ -315,6 +401,7 @@ pub(crate) fn run(input: &PassInput, items: &mut [Item]) -> Sums {
                 sums: init(),
                 entries: Vec::new(),
                 list: ListTerms::new(),
+                mean_skill,
             };
             let mut ends = Vec::new();
             let end = (start + chunk_len).min(len);

@@ -12,13 +12,32 @@
 //! lower bound in a step or two, where it is held (an active bound). A sample seen by one model is then tied to its stratum's
 //! location with the weight the data give that spread; a sample seen by many is pinned
 //! down by its own data.
+//!
+//! Measurer effect. Who was measured on a sample says something about the sample: when
+//! samples were chosen for models (the hard questions for the strong models, as a
+//! benchmark's authors or a user's budget choose them), difficulty goes with the
+//! measurers' skill, and a prior centred on the stratum alone reads the strong models'
+//! hard samples as their weakness. So the prior's location for sample j is
+//! μ_s + β_k z_j, with z_j the mean skill of j's measurers less the mean skill of all
+//! ranked models, a covariate of the item as in explanatory item response models
+//! (Fischer 1973; De Boeck & Wilson 2004) that models missingness which depends on the
+//! models' skill (Holman & Glas 2005). β_k, one per benchmark, has a N(0, 1) prior and is
+//! a hub beside the location. z_j counts only for samples measured by two or more models:
+//! a single measurer's skill would move the difficulty with it and confound the two.
 
 use rayon::prelude::*;
 
 use super::super::optimize::best_prior_shift;
 use super::layout::{Layout, NONE};
-use super::sums::{Sums, DIAGONAL, GRADIENT};
+use super::sums::{Sums, CENTRE, COUPLING, DIAGONAL, DROPPED, GRADIENT};
 use super::Item;
+
+/// Bounds of a measurer effect β: 0 (samples given without regard to skill) to just
+/// below 1, where a sample's difficulty would follow its measurers' skill one for one and
+/// the outcomes would say nothing about the skills. Negative β (easier samples for
+/// stronger models) is not a way samples are chosen, and the data of random thinning can
+/// reach for it along the near-flat directions of small spreads.
+pub(crate) const MEASURER_MAX: f64 = 0.9;
 
 /// Bounds of a spread τ (logits): finite precisions both ways.
 pub(crate) const SPREAD_MIN: f64 = 1e-2;
@@ -34,6 +53,109 @@ pub(crate) fn skill_prior(skills: &[f64], alpha: f64, sums: &mut Sums) {
         let row = sums.row(index);
         row[GRADIENT] += alpha * (1.0 - 2.0 * p);
         row[DIAGONAL] += 2.0 * alpha * p * (1.0 - p);
+    }
+}
+
+/// A sample's measurers: z (their mean skill less `mean_skill`) and 1/L for L ≥ 2
+/// ranked measurers; `None` for fewer, whose prior sits at the stratum's location.
+pub(crate) fn measurers(
+    models: &[u32],
+    local: &[u32],
+    skills: &[f64],
+    mean_skill: f64,
+) -> Option<Measurers> {
+    let (mut total, mut count) = (0.0, 0usize);
+    for &model in models {
+        let index = local[model as usize];
+        if index != NONE {
+            total += skills[index as usize];
+            count += 1;
+        }
+    }
+    (count >= 2).then(|| Measurers {
+        z: total / count as f64 - mean_skill,
+        share: 1.0 / count as f64,
+    })
+}
+
+/// See [`measurers`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Measurers {
+    pub z: f64,
+    pub share: f64,
+}
+
+/// The mean skill of the ranked models (the centre of z).
+pub(crate) fn mean_skill(skills: &[f64]) -> f64 {
+    if skills.is_empty() {
+        0.0
+    } else {
+        skills.iter().sum::<f64>() / skills.len() as f64
+    }
+}
+
+/// Adds the measurer effects' N(0, 1) prior and folds in the terms of z's centre.
+///
+/// Every skill moves the mean skill, and with it every z, by 1/n: ∂ℓ_j/∂θ_i has a part
+/// −β/n for every i, so the chain rule adds to the skills' curvature a matrix
+/// S 11ᵀ + u 1ᵀ + 1 uᵀ and to every skill the same coupling w_h to each hub, where the
+/// pass summed S = Σ β² C_ℓℓ / n², u_i (the rows' `CENTRE`) / n and w_h / n. Leaving it
+/// out would misstate the curvature along the common shift of the skills, the direction
+/// the locations are flat in, and the steps would oscillate along it.
+pub(crate) fn measurer_terms(layout: &Layout, parameters: &[f64], sums: &mut Sums) {
+    let n = layout.n_ranked();
+    for &index in &layout.measurer_parameter {
+        if index != NONE {
+            let hub = index as usize - n;
+            sums.hub_gradient[hub] -= parameters[index as usize];
+            sums.hub_diagonal[hub] += 1.0;
+        }
+    }
+    if n == 0 || (sums.centre_gradient == 0.0 && sums.centre_curvature == 0.0) {
+        return;
+    }
+    let inverse = 1.0 / n as f64;
+    let common = sums.centre_curvature * inverse * inverse;
+    let gradient = sums.centre_gradient * inverse;
+    let hubs: Vec<f64> = sums.centre_hubs.iter().map(|w| w * inverse).collect();
+    let stride = sums.stride;
+    let u: Vec<f64> = (0..n)
+        .map(|i| sums.skills[i * stride + CENTRE] * inverse)
+        .collect();
+    let total: f64 = u.iter().map(|value| value.abs()).sum();
+    let full = !sums.pairs.is_empty();
+    for (i, &own) in u.iter().enumerate() {
+        let row = sums.row(i);
+        row[GRADIENT] -= gradient;
+        row[DIAGONAL] += common + 2.0 * own;
+        for (coupling, w) in row[COUPLING..].iter_mut().zip(&hubs) {
+            *coupling += w;
+        }
+        if !full {
+            row[DROPPED] += (n as f64 - 1.0) * (common + own).abs() + total - own.abs();
+        }
+    }
+    if full {
+        for i in 0..n {
+            for k in 0..i {
+                sums.pairs[i * n + k] += common + u[i] + u[k];
+            }
+        }
+    }
+}
+
+/// Holds each measurer effect at a bound that its gradient pushes further out.
+pub(crate) fn hold_measurers(layout: &Layout, parameters: &[f64], sums: &mut Sums) {
+    let n = layout.n_ranked();
+    for &index in &layout.measurer_parameter {
+        if index == NONE {
+            continue;
+        }
+        let (hub, beta) = (index as usize - n, parameters[index as usize]);
+        let gradient = sums.hub_gradient[hub];
+        if (beta <= 0.0 && gradient <= 0.0) || (beta >= MEASURER_MAX && gradient >= 0.0) {
+            super::solve::hold_hub(sums, hub);
+        }
     }
 }
 

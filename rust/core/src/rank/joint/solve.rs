@@ -45,14 +45,12 @@ pub(crate) fn spread_hubs(
         sums.hub_fisher[hub] *= factor * factor;
         sums.hub_gradient[hub] = factor * gradient;
         let held = hold || (spread <= low && gradient < 0.0) || (spread >= high && gradient > 0.0);
-        let scale = if held { 0.0 } else { factor };
         if held {
-            sums.hub_gradient[hub] = 0.0;
-            sums.hub_diagonal[hub] = 1.0;
-            sums.hub_fisher[hub] = 0.0;
+            hold_hub(sums, hub);
+            continue;
         }
         for i in 0..n {
-            sums.skills[i * stride + COUPLING + hub] *= scale;
+            sums.skills[i * stride + COUPLING + hub] *= factor;
         }
         for other in 0..hubs {
             if other != hub {
@@ -61,8 +59,30 @@ pub(crate) fn spread_hubs(
                 } else {
                     (other, hub)
                 };
-                sums.hub_block[row * hubs + column] *= scale;
+                sums.hub_block[row * hubs + column] *= factor;
             }
+        }
+    }
+}
+
+/// Holds hub `hub` where it is (an active bound): its gradient, row and column are
+/// cleared, so the Newton step leaves it and the other parameters solve without it.
+pub(crate) fn hold_hub(sums: &mut Sums, hub: usize) {
+    let (n, hubs, stride) = (sums.n, sums.hubs, sums.stride);
+    sums.hub_gradient[hub] = 0.0;
+    sums.hub_diagonal[hub] = 1.0;
+    sums.hub_fisher[hub] = 0.0;
+    for i in 0..n {
+        sums.skills[i * stride + COUPLING + hub] = 0.0;
+    }
+    for other in 0..hubs {
+        if other != hub {
+            let (row, column) = if hub > other {
+                (hub, other)
+            } else {
+                (other, hub)
+            };
+            sums.hub_block[row * hubs + column] = 0.0;
         }
     }
 }

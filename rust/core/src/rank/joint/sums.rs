@@ -5,11 +5,13 @@
 use super::super::lists::add_into;
 
 /// Per-skill row: gradient, diagonal curvature, the Gershgorin size of the dropped
-/// skill–skill couplings, then one coupling per hub.
+/// skill–skill couplings, the skill's term of the measurer effect's centre (see
+/// `prior::fold_centre`), then one coupling per hub.
 pub(crate) const GRADIENT: usize = 0;
 pub(crate) const DIAGONAL: usize = 1;
 pub(crate) const DROPPED: usize = 2;
-pub(crate) const COUPLING: usize = 3;
+pub(crate) const CENTRE: usize = 3;
+pub(crate) const COUPLING: usize = 4;
 
 /// Summed curvature (the negated Hessian) and gradient of one pass.
 pub(crate) struct Sums {
@@ -30,6 +32,12 @@ pub(crate) struct Sums {
     pub tie_curvature: f64,
     /// Largest |difficulty step| of the pass.
     pub item_step: f64,
+    /// The measurer effect's centre (the mean skill moves every sample's z): Σ β g_ℓ,
+    /// Σ β² C_ℓℓ and per hub Σ −β C_ℓh over samples with an effect (see
+    /// `prior::fold_centre`).
+    pub centre_gradient: f64,
+    pub centre_curvature: f64,
+    pub centre_hubs: Vec<f64>,
 }
 
 impl Sums {
@@ -49,6 +57,9 @@ impl Sums {
             tie_gradient: 0.0,
             tie_curvature: 0.0,
             item_step: 0.0,
+            centre_gradient: 0.0,
+            centre_curvature: 0.0,
+            centre_hubs: vec![0.0; hubs],
         }
     }
 
@@ -62,6 +73,9 @@ impl Sums {
         self.tie_gradient += other.tie_gradient;
         self.tie_curvature += other.tie_curvature;
         self.item_step = self.item_step.max(other.item_step);
+        self.centre_gradient += other.centre_gradient;
+        self.centre_curvature += other.centre_curvature;
+        add_into(&mut self.centre_hubs, &other.centre_hubs);
         self
     }
 
