@@ -28,6 +28,7 @@ mod pairwise;
 mod pass;
 mod prior;
 mod ranking;
+mod scatter;
 mod solve;
 mod sums;
 

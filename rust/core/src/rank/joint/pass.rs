@@ -19,15 +19,16 @@
 //!
 //! With a measurer effect the prior's location ℓ_j = μ + β z_j depends on β and on the
 //! measurers' skills; ℓ's terms are carried to them by the chain rule (see
-//! `scatter_sample`), still O(L) per sample.
+//! `scatter.rs`), still O(L) per sample.
 
 use rayon::prelude::*;
 
 use super::super::lists::{Selection, Visitor};
 use super::layout::{Layout, Reading, NONE};
 use super::ranking::ListTerms;
-use super::sums::{Sums, CENTRE, COUPLING, DIAGONAL, DROPPED, GRADIENT};
-use super::{binary, numeric, pairwise, prior, Item, KAPPA2};
+use super::scatter::{self, CardinalSample, Effect, SampleHubs};
+use super::sums::{Sums, DIAGONAL, DROPPED, GRADIENT};
+use super::{binary, numeric, pairwise, prior, Item};
 
 /// One measurement of a sample, after its difficulty step.
 #[derive(Debug, Clone, Copy)]
@@ -59,27 +60,6 @@ pub(crate) struct PassInput<'a> {
     pub dropped: bool,
 }
 
-/// A sample's hubs, as hub numbers (parameter index − n).
-struct SampleHubs {
-    location: usize,
-    spread: usize,
-    scale: Option<usize>,
-    measurer: usize,
-    /// The measurer effect, when the sample has one (two or more measurers).
-    effect: Option<Effect>,
-}
-
-/// How the prior's location ℓ = μ + β z moves (see `prior.rs`): ∂ℓ/∂β = z, and
-/// ∂ℓ/∂θ_m = β/L for each of the L measurers. The centre of z moves it by −β/n for every
-/// skill: that part is summed apart (`Sums::centre_*`, the rows' `CENTRE`) and folded in
-/// once per pass.
-#[derive(Clone, Copy)]
-struct Effect {
-    z: f64,
-    beta: f64,
-    per_skill: f64,
-}
-
 struct ChunkVisitor<'a, 'b> {
     input: &'a PassInput<'a>,
     items: &'b mut [Item],
@@ -88,154 +68,6 @@ struct ChunkVisitor<'a, 'b> {
     entries: Vec<Entry>,
     list: ListTerms,
     mean_skill: f64,
-}
-
-impl ChunkVisitor<'_, '_> {
-    /// Scatters one cardinal sample's terms, its difficulty already stepped.
-    ///
-    /// The terms are first those of the skills and the prior's location ℓ (the
-    /// difficulty profiled out); with a measurer effect, ℓ depends on μ, β and the
-    /// measurers' skills, and the chain rule carries ℓ's gradient and curvature to them
-    /// (Jᵀ M J for the linear map J, so the curvature stays positive semi-definite).
-    fn scatter_sample(
-        &mut self,
-        weight: f64,
-        hubs: SampleHubs,
-        deviation: f64,
-        precision: f64,
-        prior: f64,
-    ) {
-        let binary = hubs.scale.is_none();
-        let n = self.sums.n;
-        let total = precision + prior;
-        let inverse = 1.0 / total;
-        // q = τ²W / (1 + τ²W) = W / H: the share of the data in the difficulty's posterior.
-        let share = precision * inverse;
-        // Σ of the entries' curvatures is the data precision W.
-        let curvatures = if self.input.dropped { precision } else { 0.0 };
-        // Laplace's correction: the −½ log(τ²H) of the marginal posterior, whose
-        // curvature H depends on the skills through the entries' p(1 − p). Without it
-        // the difficulties' profile shrinks the skills of sparse data towards each
-        // other (the incidental-parameter bias of joint maximum likelihood).
-        let slope: f64 = if binary {
-            self.entries.iter().map(|e| e.value).sum()
-        } else {
-            0.0
-        };
-        // The location's own terms.
-        let mut location_gradient = weight * deviation * prior;
-        if binary {
-            location_gradient += 0.5 * weight * slope * prior * inverse * inverse;
-        }
-        let location_curvature = weight * prior * share;
-        let location_spread = weight * deviation * precision * prior * inverse;
-        let (z, per_skill) = hubs.effect.map_or((0.0, 0.0), |e| (e.z, e.per_skill));
-        let (mut first, mut second, mut scale_gradient) = (0.0, 0.0, 0.0);
-        let scale = hubs.scale.map_or(1.0, |hub| self.input.parameters[n + hub]);
-        let sums = &mut self.sums;
-        for entry in &self.entries {
-            let w = entry.curvature;
-            // This skill's coupling to the location.
-            let coupling = -weight * w * prior * inverse;
-            let row = sums.row(entry.local as usize);
-            row[GRADIENT] += weight * entry.residual + per_skill * location_gradient;
-            row[DIAGONAL] += weight * w * (1.0 - w * inverse)
-                + per_skill * (2.0 * coupling + per_skill * location_curvature);
-            if curvatures > 0.0 {
-                row[DROPPED] += weight * w * (curvatures - w) * inverse;
-            }
-            let to_location = coupling + per_skill * location_curvature;
-            row[COUPLING + hubs.location] += to_location;
-            row[COUPLING + hubs.spread] +=
-                -weight * deviation * w * prior * inverse + per_skill * location_spread;
-            if let Some(effect) = hubs.effect {
-                row[COUPLING + hubs.measurer] += z * to_location;
-                row[CENTRE] -= effect.beta * to_location;
-            }
-            if hubs.scale.is_some() {
-                first += entry.value / KAPPA2;
-                second += entry.value * entry.value / KAPPA2 + 1.0 / (scale * scale);
-                scale_gradient += -entry.residual * entry.value + 1.0 / scale;
-            }
-        }
-        if let Some(hub) = hubs.scale {
-            let location_scale = weight * first * prior * inverse;
-            for entry in &self.entries {
-                let row = sums.row(entry.local as usize);
-                row[COUPLING + hub] += weight
-                    * (-entry.value / KAPPA2 + first * entry.curvature * inverse)
-                    + per_skill * location_scale;
-            }
-            sums.hub_gradient[hub] += weight * scale_gradient;
-            sums.hub_diagonal[hub] += weight * (second - first * first * inverse);
-            sums.hub_pair(hub, hubs.location, location_scale);
-            sums.hub_pair(
-                hub,
-                hubs.spread,
-                weight * deviation * first * prior * inverse,
-            );
-            if let Some(effect) = hubs.effect {
-                sums.hub_pair(hub, hubs.measurer, z * location_scale);
-                sums.centre_hubs[hub] -= effect.beta * location_scale;
-            }
-        }
-        if !sums.pairs.is_empty() {
-            for (p, a) in self.entries.iter().enumerate() {
-                let coupling_a = -weight * a.curvature * prior * inverse;
-                for b in &self.entries[..p] {
-                    let coupling_b = -weight * b.curvature * prior * inverse;
-                    let value = -weight * a.curvature * b.curvature * inverse
-                        + per_skill * (coupling_a + coupling_b + per_skill * location_curvature);
-                    let (row, column) = if a.local > b.local {
-                        (a.local as usize, b.local as usize)
-                    } else {
-                        (b.local as usize, a.local as usize)
-                    };
-                    sums.pairs[row * n + column] += value;
-                }
-            }
-        } else if curvatures > 0.0 && per_skill != 0.0 {
-            // The Gershgorin size of the skill pairs the location's dependence adds.
-            let others = self.entries.len() as f64 - 1.0;
-            let sizes: f64 =
-                self.entries.iter().map(|e| e.curvature).sum::<f64>() * weight * prior * inverse;
-            for entry in &self.entries {
-                let own = weight * entry.curvature * prior * inverse;
-                sums.row(entry.local as usize)[DROPPED] += per_skill.abs()
-                    * (others * own + sizes - own)
-                    + others * per_skill * per_skill * location_curvature;
-            }
-        }
-        if binary {
-            for entry in &self.entries {
-                let row = sums.row(entry.local as usize);
-                row[GRADIENT] -=
-                    0.5 * weight * inverse * (entry.value - slope * entry.curvature * inverse);
-            }
-            sums.hub_gradient[hubs.spread] +=
-                0.5 * weight * slope * deviation * prior * inverse * inverse;
-        }
-        let squared = deviation * deviation * prior;
-        sums.hub_gradient[hubs.location] += location_gradient;
-        sums.hub_diagonal[hubs.location] += location_curvature;
-        sums.hub_gradient[hubs.spread] += 0.5 * weight * (squared - share);
-        sums.hub_diagonal[hubs.spread] -=
-            0.5 * weight * (squared * (2.0 * prior * inverse - 1.0) - share * (1.0 - share));
-        sums.hub_fisher[hubs.spread] += 0.5 * weight * share * share;
-        sums.hub_pair(hubs.spread, hubs.location, location_spread);
-        if let Some(effect) = hubs.effect {
-            sums.hub_gradient[hubs.measurer] += z * location_gradient;
-            sums.hub_diagonal[hubs.measurer] += z * z * location_curvature;
-            sums.hub_pair(hubs.measurer, hubs.location, z * location_curvature);
-            sums.hub_pair(hubs.measurer, hubs.spread, z * location_spread);
-            let beta = effect.beta;
-            sums.centre_gradient += beta * location_gradient;
-            sums.centre_curvature += beta * beta * location_curvature;
-            sums.centre_hubs[hubs.location] -= beta * location_curvature;
-            sums.centre_hubs[hubs.measurer] -= beta * z * location_curvature;
-            sums.centre_hubs[hubs.spread] -= beta * location_spread;
-        }
-    }
 }
 
 impl Visitor for ChunkVisitor<'_, '_> {
@@ -342,7 +174,17 @@ impl Visitor for ChunkVisitor<'_, '_> {
             measurer: measurer_index - n,
             effect,
         };
-        self.scatter_sample(weight, hubs, difficulty - location, precision, prior);
+        let sample = CardinalSample {
+            entries: &self.entries,
+            parameters: input.parameters,
+            dropped: input.dropped,
+            weight,
+            hubs,
+            deviation: difficulty - location,
+            precision,
+            prior,
+        };
+        scatter::scatter(&mut self.sums, &sample);
     }
 
     fn comparison(

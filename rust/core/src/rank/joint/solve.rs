@@ -36,7 +36,6 @@ pub(crate) fn spread_hubs(
     high: f64,
     hold: bool,
 ) {
-    let (n, hubs, stride) = (sums.n, sums.hubs, sums.stride);
     for &(hub, spread) in spreads {
         let factor = 2.0 / spread;
         let gradient = sums.hub_gradient[hub];
@@ -47,20 +46,8 @@ pub(crate) fn spread_hubs(
         let held = hold || (spread <= low && gradient < 0.0) || (spread >= high && gradient > 0.0);
         if held {
             hold_hub(sums, hub);
-            continue;
-        }
-        for i in 0..n {
-            sums.skills[i * stride + COUPLING + hub] *= factor;
-        }
-        for other in 0..hubs {
-            if other != hub {
-                let (row, column) = if hub > other {
-                    (hub, other)
-                } else {
-                    (other, hub)
-                };
-                sums.hub_block[row * hubs + column] *= factor;
-            }
+        } else {
+            scale_couplings(sums, hub, factor);
         }
     }
 }
@@ -68,12 +55,17 @@ pub(crate) fn spread_hubs(
 /// Holds hub `hub` where it is (an active bound): its gradient, row and column are
 /// cleared, so the Newton step leaves it and the other parameters solve without it.
 pub(crate) fn hold_hub(sums: &mut Sums, hub: usize) {
-    let (n, hubs, stride) = (sums.n, sums.hubs, sums.stride);
     sums.hub_gradient[hub] = 0.0;
     sums.hub_diagonal[hub] = 1.0;
     sums.hub_fisher[hub] = 0.0;
+    scale_couplings(sums, hub, 0.0);
+}
+
+/// Multiplies hub `hub`'s couplings to the skills and the other hubs by `factor`.
+fn scale_couplings(sums: &mut Sums, hub: usize, factor: f64) {
+    let (n, hubs, stride) = (sums.n, sums.hubs, sums.stride);
     for i in 0..n {
-        sums.skills[i * stride + COUPLING + hub] = 0.0;
+        sums.skills[i * stride + COUPLING + hub] *= factor;
     }
     for other in 0..hubs {
         if other != hub {
@@ -82,7 +74,7 @@ pub(crate) fn hold_hub(sums: &mut Sums, hub: usize) {
             } else {
                 (other, hub)
             };
-            sums.hub_block[row * hubs + column] = 0.0;
+            sums.hub_block[row * hubs + column] *= factor;
         }
     }
 }

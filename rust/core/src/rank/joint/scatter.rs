@@ -1,0 +1,191 @@
+//! The terms of one cardinal (binary or numeric) sample, its difficulty already stepped:
+//! the gradient and curvature of its measurers' skills and of its hubs, with the
+//! difficulty profiled out (see `pass.rs`).
+
+use super::pass::Entry;
+use super::sums::{Sums, CENTRE, COUPLING, DIAGONAL, DROPPED, GRADIENT};
+use super::KAPPA2;
+
+/// A sample's hubs, as hub numbers (parameter index − n).
+pub(crate) struct SampleHubs {
+    pub location: usize,
+    pub spread: usize,
+    pub scale: Option<usize>,
+    pub measurer: usize,
+    /// The measurer effect, when the sample has one (two or more measurers).
+    pub effect: Option<Effect>,
+}
+
+/// How the prior's location ℓ = μ + β z moves (see `prior.rs`): ∂ℓ/∂β = z, and
+/// ∂ℓ/∂θ_m = β/L for each of the L measurers. The centre of z moves it by −β/n for every
+/// skill: that part is summed apart (`Sums::centre_*`, the rows' `CENTRE`) and folded in
+/// once per pass.
+#[derive(Clone, Copy)]
+pub(crate) struct Effect {
+    pub z: f64,
+    pub beta: f64,
+    pub per_skill: f64,
+}
+
+/// One cardinal sample after its difficulty step.
+pub(crate) struct CardinalSample<'a> {
+    /// Its measurements (skill index, residual, curvature, value).
+    pub entries: &'a [Entry],
+    pub parameters: &'a [f64],
+    /// Accumulate the Gershgorin size of the dropped skill–skill couplings.
+    pub dropped: bool,
+    pub weight: f64,
+    pub hubs: SampleHubs,
+    /// b̂ − ℓ.
+    pub deviation: f64,
+    /// The data's precision W.
+    pub precision: f64,
+    /// 1/τ².
+    pub prior: f64,
+}
+
+/// Scatters one cardinal sample's terms, its difficulty already stepped.
+///
+/// The terms are first those of the skills and the prior's location ℓ (the
+/// difficulty profiled out); with a measurer effect, ℓ depends on μ, β and the
+/// measurers' skills, and the chain rule carries ℓ's gradient and curvature to them
+/// (Jᵀ M J for the linear map J, so the curvature stays positive semi-definite).
+pub(crate) fn scatter(sums: &mut Sums, sample: &CardinalSample) {
+    let CardinalSample {
+        weight,
+        deviation,
+        precision,
+        prior,
+        ..
+    } = *sample;
+    let hubs = &sample.hubs;
+    let binary = hubs.scale.is_none();
+    let n = sums.n;
+    let total = precision + prior;
+    let inverse = 1.0 / total;
+    // q = τ²W / (1 + τ²W) = W / H: the share of the data in the difficulty's posterior.
+    let share = precision * inverse;
+    // Σ of the entries' curvatures is the data precision W.
+    let curvatures = if sample.dropped { precision } else { 0.0 };
+    // Laplace's correction: the −½ log(τ²H) of the marginal posterior, whose
+    // curvature H depends on the skills through the entries' p(1 − p). Without it
+    // the difficulties' profile shrinks the skills of sparse data towards each
+    // other (the incidental-parameter bias of joint maximum likelihood).
+    let slope: f64 = if binary {
+        sample.entries.iter().map(|e| e.value).sum()
+    } else {
+        0.0
+    };
+    // The location's own terms.
+    let mut location_gradient = weight * deviation * prior;
+    if binary {
+        location_gradient += 0.5 * weight * slope * prior * inverse * inverse;
+    }
+    let location_curvature = weight * prior * share;
+    let location_spread = weight * deviation * precision * prior * inverse;
+    let (z, per_skill) = hubs.effect.map_or((0.0, 0.0), |e| (e.z, e.per_skill));
+    let (mut first, mut second, mut scale_gradient) = (0.0, 0.0, 0.0);
+    let scale = hubs.scale.map_or(1.0, |hub| sample.parameters[n + hub]);
+    for entry in sample.entries {
+        let w = entry.curvature;
+        // This skill's coupling to the location.
+        let coupling = -weight * w * prior * inverse;
+        let row = sums.row(entry.local as usize);
+        row[GRADIENT] += weight * entry.residual + per_skill * location_gradient;
+        row[DIAGONAL] += weight * w * (1.0 - w * inverse)
+            + per_skill * (2.0 * coupling + per_skill * location_curvature);
+        if curvatures > 0.0 {
+            row[DROPPED] += weight * w * (curvatures - w) * inverse;
+        }
+        let to_location = coupling + per_skill * location_curvature;
+        row[COUPLING + hubs.location] += to_location;
+        row[COUPLING + hubs.spread] +=
+            -weight * deviation * w * prior * inverse + per_skill * location_spread;
+        if let Some(effect) = hubs.effect {
+            row[COUPLING + hubs.measurer] += z * to_location;
+            row[CENTRE] -= effect.beta * to_location;
+        }
+        if hubs.scale.is_some() {
+            first += entry.value / KAPPA2;
+            second += entry.value * entry.value / KAPPA2 + 1.0 / (scale * scale);
+            scale_gradient += -entry.residual * entry.value + 1.0 / scale;
+        }
+    }
+    if let Some(hub) = hubs.scale {
+        let location_scale = weight * first * prior * inverse;
+        for entry in sample.entries {
+            let row = sums.row(entry.local as usize);
+            row[COUPLING + hub] += weight
+                * (-entry.value / KAPPA2 + first * entry.curvature * inverse)
+                + per_skill * location_scale;
+        }
+        sums.hub_gradient[hub] += weight * scale_gradient;
+        sums.hub_diagonal[hub] += weight * (second - first * first * inverse);
+        sums.hub_pair(hub, hubs.location, location_scale);
+        sums.hub_pair(
+            hub,
+            hubs.spread,
+            weight * deviation * first * prior * inverse,
+        );
+        if let Some(effect) = hubs.effect {
+            sums.hub_pair(hub, hubs.measurer, z * location_scale);
+            sums.centre_hubs[hub] -= effect.beta * location_scale;
+        }
+    }
+    if !sums.pairs.is_empty() {
+        for (p, a) in sample.entries.iter().enumerate() {
+            let coupling_a = -weight * a.curvature * prior * inverse;
+            for b in &sample.entries[..p] {
+                let coupling_b = -weight * b.curvature * prior * inverse;
+                let value = -weight * a.curvature * b.curvature * inverse
+                    + per_skill * (coupling_a + coupling_b + per_skill * location_curvature);
+                let (row, column) = if a.local > b.local {
+                    (a.local as usize, b.local as usize)
+                } else {
+                    (b.local as usize, a.local as usize)
+                };
+                sums.pairs[row * n + column] += value;
+            }
+        }
+    } else if curvatures > 0.0 && per_skill != 0.0 {
+        // The Gershgorin size of the skill pairs the location's dependence adds.
+        let others = sample.entries.len() as f64 - 1.0;
+        let sizes: f64 =
+            sample.entries.iter().map(|e| e.curvature).sum::<f64>() * weight * prior * inverse;
+        for entry in sample.entries {
+            let own = weight * entry.curvature * prior * inverse;
+            sums.row(entry.local as usize)[DROPPED] += per_skill.abs()
+                * (others * own + sizes - own)
+                + others * per_skill * per_skill * location_curvature;
+        }
+    }
+    if binary {
+        for entry in sample.entries {
+            let row = sums.row(entry.local as usize);
+            row[GRADIENT] -=
+                0.5 * weight * inverse * (entry.value - slope * entry.curvature * inverse);
+        }
+        sums.hub_gradient[hubs.spread] +=
+            0.5 * weight * slope * deviation * prior * inverse * inverse;
+    }
+    let squared = deviation * deviation * prior;
+    sums.hub_gradient[hubs.location] += location_gradient;
+    sums.hub_diagonal[hubs.location] += location_curvature;
+    sums.hub_gradient[hubs.spread] += 0.5 * weight * (squared - share);
+    sums.hub_diagonal[hubs.spread] -=
+        0.5 * weight * (squared * (2.0 * prior * inverse - 1.0) - share * (1.0 - share));
+    sums.hub_fisher[hubs.spread] += 0.5 * weight * share * share;
+    sums.hub_pair(hubs.spread, hubs.location, location_spread);
+    if let Some(effect) = hubs.effect {
+        sums.hub_gradient[hubs.measurer] += z * location_gradient;
+        sums.hub_diagonal[hubs.measurer] += z * z * location_curvature;
+        sums.hub_pair(hubs.measurer, hubs.location, z * location_curvature);
+        sums.hub_pair(hubs.measurer, hubs.spread, z * location_spread);
+        let beta = effect.beta;
+        sums.centre_gradient += beta * location_gradient;
+        sums.centre_curvature += beta * beta * location_curvature;
+        sums.centre_hubs[hubs.location] -= beta * location_curvature;
+        sums.centre_hubs[hubs.measurer] -= beta * z * location_curvature;
+        sums.centre_hubs[hubs.spread] -= beta * location_spread;
+    }
+}
