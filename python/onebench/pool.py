@@ -387,9 +387,10 @@ class Pool:
         ``"joint"``: one skill per model fitted to every measurement (binary: Rasch;
         numeric: a per-sample offset; pairwise: Bradley-Terry with Davidson ties;
         rankings: Plackett-Luce), with per-sample difficulties shrunk towards their
-        benchmark. ``"plackett-luce"`` is ONEBench's method (winners beat losers within
-        each sample); ``"mean"``, ``"bradley-terry"``, ``"elo"`` and ``"borda"`` are the
-        usual baselines.
+        benchmark's stratum, moved by how skilled the models measured on the sample are
+        (samples handed out by difficulty). ``"plackett-luce"`` is ONEBench's method
+        (winners beat losers within each sample); ``"mean"``, ``"bradley-terry"``,
+        ``"elo"`` and ``"borda"`` are the usual baselines.
 
         ``bootstrap`` > 0 computes percentile intervals from that many bootstrap
         replicates over samples; otherwise intervals come from the observed Fisher
