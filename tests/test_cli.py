@@ -155,5 +155,7 @@ def test_benchmark_option_selects_its_samples(
     assert code == 0
     exported = pd.read_parquet(target / "samples.parquet")["sample_id"]
     assert set(exported) == set(ids["up"])
-    with pytest.raises(SystemExit, match="no samples in benchmark"):
-        main(["rank", "--pool", path, "--benchmark", "nowhere"])
+    for command in (["rank"], ["samples"], ["export", "--out", str(tmp_path / "none")]):
+        with pytest.raises(SystemExit, match=f"onebench {command[0]}: no samples in benchmark"):
+            main([*command, "--pool", path, "--benchmark", "nowhere"])
+    assert not (tmp_path / "none").exists()

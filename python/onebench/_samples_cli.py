@@ -35,13 +35,7 @@ def run_samples(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, An
     from .pool import Pool
 
     pool = Pool.open(pool_path)
-    samples = None
-    if args.benchmark:
-        samples = benchmark_samples(pool, args.benchmark)
-        if not samples:
-            raise SystemExit(
-                f"onebench samples: no samples in benchmark(s) {', '.join(args.benchmark)}"
-            )
+    samples = benchmark_samples(pool, args.benchmark, "samples")
     rows = pool.item_diagnostics(samples, alpha=args.alpha).to_pylist()
     total = len(rows)
     if args.flagged:

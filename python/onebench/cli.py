@@ -26,14 +26,22 @@ def _pool_path(value: str | None) -> Path:
     return Path(value or os.environ.get("ONEBENCH_POOL") or "onebench-pool")
 
 
-def benchmark_samples(pool: Pool, benchmarks: Sequence[str]) -> list[str]:
-    """Ids of the pool's samples that belong to any of ``benchmarks``."""
+def benchmark_samples(
+    pool: Pool, benchmarks: Sequence[str] | None, command: str
+) -> list[str] | None:
+    """Ids of the pool's samples that belong to any of ``benchmarks`` (None: no selection,
+    the whole pool); exits naming ``command`` when the benchmarks hold no samples."""
+    if not benchmarks:
+        return None
     import pyarrow as pa
     import pyarrow.compute as pc
 
     table = pool.samples()
     chosen = pc.is_in(table.column("benchmark"), value_set=pa.array(list(benchmarks)))
-    return table.column("sample_id").filter(chosen).to_pylist()
+    samples = table.column("sample_id").filter(chosen).to_pylist()
+    if not samples:
+        raise SystemExit(f"onebench {command}: no samples in benchmark(s) {', '.join(benchmarks)}")
+    return samples
 
 
 def _emit(args: argparse.Namespace, payload: dict, text: str) -> None:
@@ -89,13 +97,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from .pool import Pool
 
     pool = Pool.open(_pool_path(args.pool))
-    samples = None
-    if args.benchmark:
-        samples = benchmark_samples(pool, args.benchmark)
-        if not samples:
-            raise SystemExit(
-                f"onebench rank: no samples in benchmark(s) {', '.join(args.benchmark)}"
-            )
+    samples = benchmark_samples(pool, args.benchmark, "rank")
     leaderboard = pool.rank(
         samples,
         method=args.method,
@@ -128,7 +130,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from .pool import Pool
 
     pool = Pool.open(_pool_path(args.pool))
-    samples = benchmark_samples(pool, args.benchmark) if args.benchmark else None
+    samples = benchmark_samples(pool, args.benchmark, "export")
     paths = pool.export(args.out, samples, models=args.model, kinds=args.kind)
     payload = {name: str(path) for name, path in paths.items()}
     _emit(args, payload, "\n".join(f"wrote {path}" for path in payload.values()))
