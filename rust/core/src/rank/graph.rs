@@ -124,6 +124,33 @@ impl Coverage {
         self.components.union(node, model);
     }
 
+    /// Counts a list's measurements and links its members when it orders two or more
+    /// groups (and every model index is in range).
+    pub fn list(&mut self, position: usize, models: &[u32], ends: &[u32]) {
+        let mut valid = true;
+        for &model in models {
+            valid &= self.count(position, model);
+        }
+        if ends.len() >= 2 && valid {
+            for &model in models {
+                self.link(models[0], model);
+            }
+        }
+    }
+
+    /// Counts a comparison's two models and links them; true if it linked them (both in
+    /// range and distinct).
+    pub fn comparison(&mut self, position: usize, model_a: u32, model_b: u32) -> bool {
+        let valid_a = self.count(position, model_a);
+        let valid_b = model_a == model_b || self.count(position, model_b);
+        let linked = valid_a && valid_b && model_a != model_b;
+        if linked {
+            self.informative[model_a as usize] = true;
+            self.link(model_a, model_b);
+        }
+        linked
+    }
+
     pub fn merge(mut self, other: Coverage) -> Coverage {
         for model in 0..self.n_models {
             self.n_measurements[model] += other.n_measurements[model];
@@ -207,15 +234,7 @@ struct GraphAccumulator(Coverage);
 
 impl Visitor for GraphAccumulator {
     fn list(&mut self, position: usize, models: &[u32], ends: &[u32], _weight: f64) {
-        let mut valid = true;
-        for &model in models {
-            valid &= self.0.count(position, model);
-        }
-        if ends.len() >= 2 && valid {
-            for &model in models {
-                self.0.link(models[0], model);
-            }
-        }
+        self.0.list(position, models, ends);
     }
 
     fn comparison(
@@ -226,12 +245,7 @@ impl Visitor for GraphAccumulator {
         _credit: f64,
         _weight: f64,
     ) {
-        let valid_a = self.0.count(position, model_a);
-        let valid_b = model_a == model_b || self.0.count(position, model_b);
-        if valid_a && valid_b && model_a != model_b {
-            self.0.informative[model_a as usize] = true;
-            self.0.link(model_a, model_b);
-        }
+        self.0.comparison(position, model_a, model_b);
     }
 }
 

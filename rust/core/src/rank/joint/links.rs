@@ -50,18 +50,10 @@ impl Links<'_> {
 
 impl Visitor for Links<'_> {
     fn list(&mut self, position: usize, models: &[u32], ends: &[u32], _weight: f64) {
-        let mut valid = true;
-        for &model in models {
-            valid &= self.coverage.count(position, model);
-        }
-        self.entries += models.len() as f64;
+        self.coverage.list(position, models, ends);
         let length = models.len() as f64;
+        self.entries += length;
         self.pair_work += length * length / 2.0;
-        if ends.len() >= 2 && valid {
-            for &model in models {
-                self.coverage.link(models[0], model);
-            }
-        }
     }
 
     fn cardinal(
@@ -116,14 +108,10 @@ impl Visitor for Links<'_> {
         credit_a: f64,
         _weight: f64,
     ) {
-        let valid_a = self.coverage.count(position, model_a);
-        let valid_b = model_a == model_b || self.coverage.count(position, model_b);
         self.entries += 2.0;
         self.pair_work += 2.0;
-        if valid_a && valid_b && model_a != model_b {
+        if self.coverage.comparison(position, model_a, model_b) {
             self.has_ties |= credit_a == 0.5;
-            self.coverage.informative[model_a as usize] = true;
-            self.coverage.link(model_a, model_b);
         }
     }
 }
