@@ -204,15 +204,14 @@ fn fit_sample(context: &Context, position: usize, difficulty: f64) -> TwoParamet
         centre,
         scale,
         location: context.parameters[layout.location_parameter[group as usize] as usize]
-            + prior::measurers(
+            + prior::effect(
                 models,
                 &layout.local,
                 context.parameters,
                 context.mean_skill,
+                context.parameters[layout.measurer_parameter[spread] as usize],
             )
-            .map_or(0.0, |measured| {
-                measured.z * context.parameters[layout.measurer_parameter[spread] as usize]
-            }),
+            .map_or(0.0, |effect| effect.shift()),
         prior_a: 1.0 / context.discrimination_variance,
         prior_b: 1.0 / context.spread_variance[spread],
     };

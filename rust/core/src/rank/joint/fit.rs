@@ -9,6 +9,7 @@ use super::super::lists::Selection;
 use super::layout::{Layout, NONE};
 use super::pass::{self, PassInput};
 use super::prior::{self, MEASURER_MAX, SPREAD_MAX, SPREAD_MIN};
+use super::sums::Sums;
 use super::{solve, Item, KAPPA2};
 
 /// Largest step of a skill or location per pass (logits).
@@ -116,6 +117,29 @@ pub(crate) enum Start {
     Warm,
 }
 
+/// Completes a pass's sums into the Newton system: the priors, the terms of z's centre,
+/// the spreads re-expressed in τ, and the hubs held at their bounds (every spread when
+/// `hold_spreads`).
+pub(crate) fn complete_sums(
+    layout: &Layout,
+    parameters: &[f64],
+    alpha: f64,
+    hold_spreads: bool,
+    sums: &mut Sums,
+) {
+    let n = layout.n_ranked();
+    prior::skill_prior(&parameters[..n], alpha, sums);
+    prior::measurer_terms(layout, parameters, sums);
+    let spreads: Vec<(usize, f64)> = layout
+        .spread_parameter
+        .iter()
+        .filter(|&&index| index != NONE)
+        .map(|&index| (index as usize - n, parameters[index as usize]))
+        .collect();
+    solve::spread_hubs(sums, &spreads, SPREAD_MIN, SPREAD_MAX, hold_spreads);
+    prior::hold_measurers(layout, parameters, sums);
+}
+
 /// Fits from `state`.
 pub(crate) fn fit(
     selection: Selection,
@@ -172,19 +196,10 @@ pub(crate) fn fit(
         };
         let mut sums = pass::run(&input, &mut state.items);
         steps = 2;
-        prior::skill_prior(&state.parameters[..n], settings.alpha, &mut sums);
-        prior::measurer_terms(layout, &state.parameters, &mut sums);
-        let spreads: Vec<(usize, f64)> = layout
-            .spread_parameter
-            .iter()
-            .filter(|&&index| index != NONE)
-            .map(|&index| (index as usize - n, state.parameters[index as usize]))
-            .collect();
         // On a cold start the first passes' difficulties still sit at their locations,
         // which reads as no spread at all: spreads move once skills have formed.
         let hold = start == Start::Cold && iterations <= 2;
-        solve::spread_hubs(&mut sums, &spreads, SPREAD_MIN, SPREAD_MAX, hold);
-        prior::hold_measurers(layout, &state.parameters, &mut sums);
+        complete_sums(layout, &state.parameters, settings.alpha, hold, &mut sums);
         let step = if full {
             let shift = (settings.alpha == 0.0).then_some(&locations[..]);
             solve::full_step(&sums, shift).or_else(|| solve::arrowhead_step(&sums, true))

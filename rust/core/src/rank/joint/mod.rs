@@ -188,22 +188,7 @@ fn fisher_errors(
         dropped: false,
     };
     let mut sums = pass::run(&input, &mut items);
-    prior::skill_prior(&state.parameters[..n], alpha, &mut sums);
-    prior::measurer_terms(layout, &state.parameters, &mut sums);
-    let spreads: Vec<(usize, f64)> = layout
-        .spread_parameter
-        .iter()
-        .filter(|&&index| index != layout::NONE)
-        .map(|&index| (index as usize - n, state.parameters[index as usize]))
-        .collect();
-    solve::spread_hubs(
-        &mut sums,
-        &spreads,
-        prior::SPREAD_MIN,
-        prior::SPREAD_MAX,
-        false,
-    );
-    prior::hold_measurers(layout, &state.parameters, &mut sums);
+    fit::complete_sums(layout, &state.parameters, alpha, false, &mut sums);
     let matrix = solve::full_matrix(&sums);
     let skills = matrix.view((0, 0), (n, n)).into_owned();
     let information = if size > n {

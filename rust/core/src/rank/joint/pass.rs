@@ -26,7 +26,7 @@ use rayon::prelude::*;
 use super::super::lists::{Selection, Visitor};
 use super::layout::{Layout, Reading, NONE};
 use super::ranking::ListTerms;
-use super::scatter::{self, CardinalSample, Effect, SampleHubs};
+use super::scatter::{self, CardinalSample, SampleHubs};
 use super::sums::{Sums, DIAGONAL, DROPPED, GRADIENT};
 use super::{binary, numeric, pairwise, prior, Item};
 
@@ -119,17 +119,14 @@ impl Visitor for ChunkVisitor<'_, '_> {
         let spread = layout.spread[sample] as usize;
         let prior = 1.0 / input.spread_variance[spread];
         let measurer_index = layout.measurer_parameter[spread] as usize;
-        let effect = prior::measurers(models, &layout.local, input.parameters, self.mean_skill)
-            .map(|measured| {
-                let beta = input.parameters[measurer_index];
-                Effect {
-                    z: measured.z,
-                    beta,
-                    per_skill: beta * measured.share,
-                }
-            });
-        let location =
-            input.parameters[location_index] + effect.map_or(0.0, |effect| effect.beta * effect.z);
+        let effect = prior::effect(
+            models,
+            &layout.local,
+            input.parameters,
+            self.mean_skill,
+            input.parameters[measurer_index],
+        );
+        let location = input.parameters[location_index] + effect.map_or(0.0, |e| e.shift());
         let item = &mut self.items[position - self.start];
         let (difficulty, step, precision, scale) = match layout.reading[sample] {
             Reading::Absent => return,

@@ -56,14 +56,35 @@ pub(crate) fn skill_prior(skills: &[f64], alpha: f64, sums: &mut Sums) {
     }
 }
 
-/// A sample's measurers: z (their mean skill less `mean_skill`) and 1/L for L ≥ 2
-/// ranked measurers; `None` for fewer, whose prior sits at the stratum's location.
-pub(crate) fn measurers(
+/// A sample's measurer effect: the prior's location is ℓ = μ + β z. ∂ℓ/∂β = z and
+/// ∂ℓ/∂θ_m = β/L for each of its L measurers; the centre of z moves ℓ by −β/n for every
+/// skill, which the pass sums apart (`Sums::centre_*`, the rows' `CENTRE`) and
+/// [`measurer_terms`] folds in once per pass.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Effect {
+    /// The measurers' mean skill less the mean skill of all ranked models.
+    pub z: f64,
+    pub beta: f64,
+    /// β/L.
+    pub per_skill: f64,
+}
+
+impl Effect {
+    /// β z: how far the effect moves the prior's location from the stratum's.
+    pub fn shift(&self) -> f64 {
+        self.beta * self.z
+    }
+}
+
+/// The measurer effect of a sample measured by `models` (β its benchmark's); `None` for
+/// fewer than 2 ranked measurers, whose prior sits at the stratum's location.
+pub(crate) fn effect(
     models: &[u32],
     local: &[u32],
     skills: &[f64],
     mean_skill: f64,
-) -> Option<Measurers> {
+    beta: f64,
+) -> Option<Effect> {
     let (mut total, mut count) = (0.0, 0usize);
     for &model in models {
         let index = local[model as usize];
@@ -72,17 +93,11 @@ pub(crate) fn measurers(
             count += 1;
         }
     }
-    (count >= 2).then(|| Measurers {
+    (count >= 2).then(|| Effect {
         z: total / count as f64 - mean_skill,
-        share: 1.0 / count as f64,
+        beta,
+        per_skill: beta * (1.0 / count as f64),
     })
-}
-
-/// See [`measurers`].
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Measurers {
-    pub z: f64,
-    pub share: f64,
 }
 
 /// The mean skill of the ranked models (the centre of z).

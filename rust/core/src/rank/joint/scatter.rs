@@ -3,6 +3,7 @@
 //! difficulty profiled out (see `pass.rs`).
 
 use super::pass::Entry;
+use super::prior::Effect;
 use super::sums::{Sums, CENTRE, COUPLING, DIAGONAL, DROPPED, GRADIENT};
 use super::KAPPA2;
 
@@ -14,17 +15,6 @@ pub(crate) struct SampleHubs {
     pub measurer: usize,
     /// The measurer effect, when the sample has one (two or more measurers).
     pub effect: Option<Effect>,
-}
-
-/// How the prior's location ℓ = μ + β z moves (see `prior.rs`): ∂ℓ/∂β = z, and
-/// ∂ℓ/∂θ_m = β/L for each of the L measurers. The centre of z moves it by −β/n for every
-/// skill: that part is summed apart (`Sums::centre_*`, the rows' `CENTRE`) and folded in
-/// once per pass.
-#[derive(Clone, Copy)]
-pub(crate) struct Effect {
-    pub z: f64,
-    pub beta: f64,
-    pub per_skill: f64,
 }
 
 /// One cardinal sample after its difficulty step.
