@@ -14,11 +14,13 @@ __all__ = ["item_diagnostics"]
 
 
 def item_diagnostics(
-    pool: Pool, samples: Any, *, alpha: float, tolerance: float, max_iterations: int
+    pool: Pool, samples: Any, *, alpha: float | None, tolerance: float, max_iterations: int
 ) -> pa.Table:
     """One row per sample of ``samples`` (all samples when None), in that order."""
-    from .ranking import resolve_samples
+    from .ranking import default_alpha, resolve_samples
 
+    if alpha is None:
+        alpha = default_alpha("joint")
     subset = None if samples is None else resolve_samples(pool, samples)
     result = pool._inner.item_diagnostics(
         subset, float(alpha), float(tolerance), int(max_iterations)

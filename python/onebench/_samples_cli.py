@@ -21,7 +21,7 @@ def add_samples_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--limit", type=int, default=50, help="rows to show (0: all; default 50)")
     parser.add_argument(
-        "--alpha", type=float, default=0.1, help="skill prior strength (default 0.1)"
+        "--alpha", type=float, help="skill prior strength (default 0.1, as for rank)"
     )
 
 

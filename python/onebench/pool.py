@@ -417,7 +417,7 @@ class Pool:
         self,
         samples: Any = None,
         *,
-        alpha: float = 0.1,
+        alpha: float | None = None,
         tolerance: float = 1e-8,
         max_iterations: int = 10_000,
     ) -> pa.Table:
@@ -430,7 +430,8 @@ class Pool:
         where weak ones pass) with its standard error ``discrimination_se``, and
         ``flagged``: discrimination below 0 at the one-sided 95% level, the usual sign of
         a wrong reference answer. Samples without binary or numeric measurements of
-        ranked models have NaN values.
+        ranked models have NaN values. ``alpha`` is the joint model's skill prior strength
+        (default: ``onebench.ranking.default_alpha("joint")``, as ``Pool.rank`` uses).
         """
         from ._diagnostics import item_diagnostics
 

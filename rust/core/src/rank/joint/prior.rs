@@ -185,7 +185,7 @@ pub(crate) fn common_shift(skills: &[f64], alpha: f64) -> f64 {
         best_prior_shift(&mut shifted, |_| true);
         shifted[0] - skills[0]
     } else {
-        -skills.iter().sum::<f64>() / skills.len() as f64
+        -mean_skill(skills)
     }
 }
 
