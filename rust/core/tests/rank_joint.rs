@@ -384,8 +384,11 @@ fn a_subset_ranks_as_the_same_samples_copied_out() {
     assert_close(&in_place.scores, &copied.scores, 1e-7);
 }
 
+/// Warm starts carry the skills only: the difficulties and hubs, which most of the passes
+/// go to, start afresh, so a warm start saves no passes over a cold fit that converges in
+/// few (18 each here; before the fit's acceleration 31 and 32). It must not take more.
 #[test]
-fn a_warm_start_reaches_the_same_fit_in_fewer_passes() {
+fn a_warm_start_reaches_the_same_fit_in_no_more_passes() {
     let (_, data) = drawn(11, 30, 3000, 0.8, 4);
     let cold = fit(&data, &joint(Interval::None));
     let warm_options = RankOptions {
@@ -395,7 +398,7 @@ fn a_warm_start_reaches_the_same_fit_in_fewer_passes() {
     let warm = fit(&data, &warm_options);
     assert_close(&warm.scores, &cold.scores, 1e-6);
     assert!(
-        warm.iterations < cold.iterations,
+        warm.iterations <= cold.iterations,
         "{} vs {}",
         warm.iterations,
         cold.iterations

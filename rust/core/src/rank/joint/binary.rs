@@ -14,8 +14,9 @@ use super::pass::Entry;
 /// overshooting on samples every model passed or failed.
 const STEP: f64 = 4.0;
 
-/// A difficulty step below this ends a sample's Newton steps within a pass.
-const SMALL: f64 = 0.05;
+/// A difficulty step below this ends a sample's Newton steps within a pass, in the first
+/// passes of a fit (`fit::FULL_STEPS_AFTER`).
+pub(crate) const SMALL: f64 = 0.05;
 
 #[inline]
 pub(crate) fn sigmoid(x: f64) -> f64 {
@@ -36,6 +37,7 @@ pub(crate) fn difficulty_steps(
     prior_precision: f64,
     mut difficulty: f64,
     steps: usize,
+    small: f64,
     entries: &mut Vec<Entry>,
 ) -> (f64, f64, f64) {
     let mut last_step = 0.0;
@@ -64,7 +66,7 @@ pub(crate) fn difficulty_steps(
         last_step = (gradient / (curvatures + prior_precision)).clamp(-STEP, STEP);
         difficulty += last_step;
         precision = curvatures;
-        if last_step.abs() < SMALL {
+        if last_step.abs() < small {
             // The residuals below are then exact to O(step²), and the next pass's step
             // starts from here: another evaluation would not pay for its exps.
             break;

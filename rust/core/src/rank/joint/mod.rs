@@ -14,10 +14,12 @@
 //! informs that model's skill (as the mean does, relative to what other models scored in
 //! the same stratum), while a sample seen by many is pinned down by its own data (as the
 //! ordinal methods do). The fit (`fit.rs`) is Newton's method on the posterior with the
-//! difficulties profiled out per pass (`pass.rs`, `solve.rs`): O(measurements) per pass,
+//! difficulties profiled out per pass (`pass.rs`, `solve.rs`), accelerated by squared
+//! extrapolation where passes creep (`accelerate.rs`): O(measurements) per pass,
 //! parallel with rayon, any subset and bootstrap weights read in place. Item diagnostics
 //! (`diagnostics.rs`) add a discrimination per sample (the 2PL model) given the skills.
 
+mod accelerate;
 mod binary;
 mod diagnostics;
 mod fit;
@@ -30,6 +32,7 @@ mod prior;
 mod ranking;
 mod scatter;
 mod solve;
+mod state;
 mod sums;
 
 pub use diagnostics::{item_diagnostics, ItemDiagnostics};
@@ -38,8 +41,9 @@ use super::lists::Selection;
 use super::{bootstrap, fisher, Interval, RankOptions, RankResult};
 use crate::data::Dataset;
 use crate::error::Result;
-use fit::{Settings, State};
+use fit::Settings;
 use layout::Layout;
+use state::State;
 
 /// κ² = π²/3, the variance of the standard logistic distribution.
 pub(crate) const KAPPA2: f64 = std::f64::consts::PI * std::f64::consts::PI / 3.0;
@@ -184,6 +188,7 @@ fn fisher_errors(
         spread_variance: &variance,
         tie: state.tie,
         steps: 1,
+        small: binary::SMALL,
         full: true,
         dropped: false,
     };

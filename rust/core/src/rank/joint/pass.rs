@@ -54,6 +54,8 @@ pub(crate) struct PassInput<'a> {
     pub tie: f64,
     /// Difficulty Newton steps per binary sample.
     pub steps: usize,
+    /// A difficulty step below this ends a binary sample's steps.
+    pub small: f64,
     /// Accumulate the skill–skill curvature too (for the full Newton step).
     pub full: bool,
     /// Accumulate the Gershgorin size of the dropped skill–skill couplings.
@@ -140,6 +142,7 @@ impl Visitor for ChunkVisitor<'_, '_> {
                     prior,
                     item.difficulty,
                     input.steps,
+                    input.small,
                     &mut self.entries,
                 );
                 (difficulty, step, precision, None)
