@@ -51,6 +51,9 @@ def test_init_import_stats_rank_export(tmp_path: Path, capsys: pytest.CaptureFix
     assert [row["model"] for row in ranking["models"]] == ["good", "mid", "bad"]
     code, out, _ = _run(capsys, "rank", "--pool", pool, "--method", "mean", "--bootstrap", "50")
     assert code == 0 and "mean" in out and "good" in out
+    code, out, _ = _run(capsys, "rank", "--pool", pool, "--min-samples", "4", "--json")
+    assert code == 0 and json.loads(out)["hidden"] == ["bad", "good", "mid"]
+    assert json.loads(out)["models"] == []
     code, out, _ = _run(capsys, "export", "--pool", pool, "--out", str(tmp_path / "x"), "--json")
     assert Path(json.loads(out)["measurements"]).exists()
     code, out, _ = _run(

@@ -112,6 +112,18 @@ async def test_rank_models_matches_the_python_api(pool: onebench.Pool) -> None:
     assert [row["model"] for row in by_ids["models"]] == mean.models
 
 
+async def test_rank_models_leaves_out_thinly_measured_models(pool: onebench.Pool) -> None:
+    counts = sorted(row.n_samples for row in pool.rank().rows)
+    threshold = counts[len(counts) // 2]
+    async with Client(build_server(pool)) as client:
+        thin = await call(client, "rank_models", min_samples=threshold, max_models=100)
+    expected = pool.rank(min_samples=threshold)
+    below = {row.model for row in pool.rank().rows if row.n_samples < threshold}
+    assert below and set(thin["hidden"]) == below == set(expected.hidden)
+    assert [row["model"] for row in thin["models"]] == expected.models
+    assert [row["rank"] for row in thin["models"]] == list(range(1, len(expected) + 1))
+
+
 async def test_compare_models_gives_win_probability_and_head_to_head(pool: onebench.Pool) -> None:
     leaderboard = pool.rank()
     first, second = leaderboard.models[0], leaderboard.models[-1]

@@ -185,3 +185,39 @@ def test_warm_start_after_new_measurements_matches_a_cold_fit(tmp_path: Path, me
         # The joint model's warm start carries the skills only; its difficulties and hubs,
         # where most passes go, start afresh, so it saves no passes (10 and 10 here).
         assert warm.iterations <= cold.iterations
+
+
+def test_min_samples_leaves_thinly_measured_models_out_but_fits_them(tmp_path: Path) -> None:
+    pool = _binary_pool(tmp_path, [0.2, 0.4, 0.6, 0.8], n_samples=200)
+    pool.add_models(["lucky"])
+    pool.add_measurements(
+        {"sample_id": ["s0", "s1"], "model": ["lucky"] * 2, "score": [1.0, 1.0]}, kind="binary"
+    )
+    # Two right answers put it at the top of the joint model's table, on an interval as
+    # wide as the scale.
+    top = pool.rank().rows[0]
+    assert top.model == "lucky" and top.ci_high - top.ci_low > 10
+    for method, bootstrap in (("joint", 0), ("plackett-luce", 0), ("joint", 30)):
+        everyone = pool.rank(method=method, bootstrap=bootstrap)
+        assert everyone["lucky"].n_samples == 2
+        board = pool.rank(method=method, bootstrap=bootstrap, min_samples=10)
+        assert board.hidden == ("lucky",) and board.min_samples == 10
+        assert board.models == [model for model in everyone.models if model != "lucky"]
+        assert [row.rank for row in board] == [1, 2, 3, 4]
+        assert all(1 <= row.rank_low <= row.rank <= row.rank_high <= 4 for row in board)
+        # Still fitted: the others' scores and intervals are those of the full fit (to the
+        # tolerance: the second call starts warm from the first).
+        for row in board:
+            assert row.score == pytest.approx(everyone[row.model].score, abs=1e-6)
+            assert row.ci_low == pytest.approx(everyone[row.model].ci_low, abs=1e-6)
+        assert board.to_dict()["hidden"] == ["lucky"]
+        assert "left out (measured on fewer than 10 of these samples): lucky" in str(board)
+    assert pool.rank(min_samples=2).hidden == ()
+
+
+@pytest.mark.parametrize("bad", [0, -3, 1.5, True, "10"])
+def test_min_samples_must_be_a_positive_integer(tmp_path: Path, bad: object) -> None:
+    pool = _binary_pool(tmp_path, [0.3, 0.7], n_samples=20)
+    with pytest.raises(onebench.InvalidInputError, match="min_samples") as error:
+        pool.rank(min_samples=bad)  # type: ignore[arg-type]
+    assert error.value.field == "min_samples"

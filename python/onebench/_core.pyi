@@ -128,6 +128,7 @@ class PoolCore:
         tolerance: float,
         max_iterations: int,
         initial: npt.NDArray[np.float64] | None = None,
+        min_samples: int = 0,
     ) -> dict[str, Any]: ...
     def item_diagnostics(
         self,

@@ -59,6 +59,13 @@ def add_query_arguments(parser: argparse.ArgumentParser) -> None:
         "--rank-method", default=DEFAULT_METHOD, choices=METHODS, help=f"(default {DEFAULT_METHOD})"
     )
     parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates for --rank")
+    parser.add_argument(
+        "--min-samples",
+        type=int,
+        default=1,
+        metavar="N",
+        help="--rank: leave out models measured on fewer than N of the samples",
+    )
     parser.add_argument("--show", type=int, default=10, help="samples to print (default 10)")
 
 
@@ -171,7 +178,12 @@ def run_query(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any]
     payload: dict[str, Any] = {"benchmark": benchmark.to_dict()}
     text = _samples_text(pool, benchmark, args.show)
     if args.rank:
-        leaderboard = pool.rank(benchmark, method=args.rank_method, bootstrap=args.bootstrap)
+        leaderboard = pool.rank(
+            benchmark,
+            method=args.rank_method,
+            bootstrap=args.bootstrap,
+            min_samples=args.min_samples,
+        )
         payload["leaderboard"] = leaderboard.to_dict()
         text += "\n\n" + str(leaderboard)
     if args.save:

@@ -105,6 +105,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
         bootstrap=args.bootstrap,
         alpha=args.alpha,
         seed=args.seed,
+        min_samples=args.min_samples,
     )
     _emit(args, leaderboard.to_dict(), str(leaderboard))
     return 0
@@ -231,6 +232,13 @@ def _parser() -> argparse.ArgumentParser:
         "--alpha", type=float, help="prior strength (default 0.1 for joint, 1 for the others)"
     )
     ranker.add_argument("--seed", type=int, default=0)
+    ranker.add_argument(
+        "--min-samples",
+        type=int,
+        default=1,
+        metavar="N",
+        help="leave out models measured on fewer than N of the samples (still fitted)",
+    )
     ranker.add_argument(
         "--benchmark", action="append", help="rank on this benchmark's samples (repeatable)"
     )

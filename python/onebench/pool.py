@@ -380,6 +380,7 @@ class Pool:
         interval: str | None = None,
         tolerance: float = 1e-8,
         max_iterations: int = 10_000,
+        min_samples: int = 1,
     ) -> Leaderboard:
         """Ranks the models on ``samples`` (ids, a Benchmark, or None for the whole pool).
 
@@ -397,6 +398,13 @@ class Pool:
         information (methods with a likelihood) or are omitted. ``alpha`` is the prior
         strength that keeps all-win and all-lose models finite (default: 1, and 0.1 for
         ``method="joint"``, see ``onebench.ranking.default_alpha``).
+
+        ``min_samples`` leaves out of the table the models measured on fewer of these
+        samples (listed in ``Leaderboard.hidden``): they are still fitted, so their
+        measurements inform everyone else's scores, but ranks and rank intervals are
+        among the models shown. Useful where a selection mixes samples many models were
+        measured on with a few that other models were: a model right on its two samples
+        can top the table with an interval as wide as the scale.
         """
         from .ranking import rank_pool
 
@@ -411,6 +419,7 @@ class Pool:
             interval=interval,
             tolerance=tolerance,
             max_iterations=max_iterations,
+            min_samples=min_samples,
         )
 
     def item_diagnostics(

@@ -71,6 +71,9 @@ class Leaderboard:
     interval: str
     n_samples: int
     disconnected: tuple[tuple[str, ...], ...] = ()
+    #: Models fitted but left out of the table: measured on fewer than ``min_samples``.
+    hidden: tuple[str, ...] = ()
+    min_samples: int = 1
     converged: bool = True
     iterations: int = 0
     notes: tuple[str, ...] = field(default=())
@@ -105,6 +108,8 @@ class Leaderboard:
                 for row in self.rows
             ],
             "disconnected": [list(group) for group in self.disconnected],
+            "hidden": list(self.hidden),
+            "min_samples": self.min_samples,
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -139,6 +144,11 @@ class Leaderboard:
         for group in self.disconnected:
             lines.append(
                 "not ranked (no comparison links them to the models above): " + ", ".join(group)
+            )
+        if self.hidden:
+            lines.append(
+                f"left out (measured on fewer than {self.min_samples} of these samples): "
+                + ", ".join(self.hidden)
             )
         lines.extend(self.notes)
         return "\n".join(lines)
@@ -205,6 +215,7 @@ def rank_pool(
     interval: str | None,
     tolerance: float,
     max_iterations: int,
+    min_samples: int = 1,
 ) -> Leaderboard:
     if method is None:
         method = DEFAULT_METHOD
@@ -212,12 +223,28 @@ def rank_pool(
         alpha = default_alpha(method)
     if bootstrap < 0:
         raise InvalidInputError("bootstrap: must be >= 0", field="bootstrap")
+    if isinstance(min_samples, bool) or not isinstance(min_samples, int | np.integer):
+        raise InvalidInputError(
+            f"min_samples: expected an integer, got {min_samples!r}", field="min_samples"
+        )
+    if min_samples < 1:
+        raise InvalidInputError(
+            f"min_samples: must be >= 1, got {min_samples}", field="min_samples"
+        )
     if interval is None:
         interval = "bootstrap" if bootstrap > 0 else "fisher"
     subset = None if samples is None else resolve_samples(pool, samples)
     model_ids = pool.model_ids()
     key = (method, float(alpha), None if subset is None else subset.tobytes())
-    arguments = (float(ci), interval, int(bootstrap), int(seed), float(tolerance), max_iterations)
+    arguments = (
+        float(ci),
+        interval,
+        int(bootstrap),
+        int(seed),
+        float(tolerance),
+        max_iterations,
+        int(min_samples),
+    )
     # The same question on an unchanged pool gets the same answer (a warm start would
     # move it within the tolerance); after new measurements, the last solution is the
     # warm start.
@@ -238,6 +265,7 @@ def rank_pool(
             float(tolerance),
             int(max_iterations),
             initial,
+            int(min_samples),
         )
         # Another thread may have refreshed the pool meanwhile: cache only an answer that
         # is known to belong to one version.
@@ -246,6 +274,7 @@ def rank_pool(
     scores = result["scores"]
     ranked = result["ranked"]
     if ranked.any():
+        # Hidden models' scores are not returned: they start from 0 next time.
         _remember(pool._warm, key, np.where(ranked, scores, 0.0))
     order = sorted(np.flatnonzero(ranked), key=lambda index: int(result["rank"][index]))
     rows = tuple(
@@ -265,6 +294,7 @@ def rank_pool(
     disconnected = tuple(
         tuple(model_ids[index] for index in group) for group in result["disconnected"]
     )
+    hidden = tuple(model_ids[index] for index in result["hidden"])
     notes = (
         ()
         if result["converged"]
@@ -280,6 +310,8 @@ def rank_pool(
         interval=interval,
         n_samples=pool.stats().samples if subset is None else len(np.unique(subset)),
         disconnected=disconnected,
+        hidden=hidden,
+        min_samples=int(min_samples),
         converged=bool(result["converged"]),
         iterations=int(result["iterations"]),
         notes=notes,

@@ -65,6 +65,7 @@ def leaderboard_result(
         models=rows[:max_models],
         truncated=len(rows) > max_models,
         disconnected=[list(group) for group in leaderboard.disconnected],
+        hidden=list(leaderboard.hidden),
         converged=leaderboard.converged,
         notes=list(leaderboard.notes),
     )

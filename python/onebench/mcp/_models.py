@@ -70,6 +70,10 @@ class LeaderboardResult(BaseModel):
     disconnected: list[list[str]] = Field(
         description="groups of models that no comparison links to the ranked ones (not ranked)"
     )
+    hidden: list[str] = Field(
+        default_factory=list,
+        description="models left out for being measured on fewer than min_samples samples",
+    )
     converged: bool
     notes: list[str]
 

@@ -70,6 +70,15 @@ def read_tools(tools: ToolSet, state: PoolState) -> None:
             ),
         ] = 0,
         max_models: Annotated[int, Field(ge=1, le=1_000)] = 50,
+        min_samples: Annotated[
+            int,
+            Field(
+                ge=1,
+                description="leave out of the table models measured on fewer of the selected "
+                "samples (they are still fitted); e.g. 20 on a query's samples that also "
+                "caught a few samples another set of models was measured on",
+            ),
+        ] = 1,
     ) -> LeaderboardResult:
         """Rank models on a benchmark, on the samples matching a query, on given samples,
         or on the whole pool.
@@ -78,7 +87,8 @@ def read_tools(tools: ToolSet, state: PoolState) -> None:
         (the joint model by default) uses every measurement on the selected samples and
         reports each model's score with a confidence interval, a plausible rank range, and
         how many samples and measurements the score rests on. Prefer models whose interval
-        is narrow; a model with few samples may be ranked high by chance. Pass one of
+        is narrow; a model with few samples may be ranked high by chance (`min_samples`
+        leaves such models out). Pass one of
         `benchmark`, `query` (refined by top_k, threshold, where), `where` alone (e.g.
         {'category': 'chemistry'}) or `sample_ids`, or none for the whole pool."""
         snapshot = await state.snapshot()
@@ -103,7 +113,7 @@ def read_tools(tools: ToolSet, state: PoolState) -> None:
                 field="bootstrap",
             )
         leaderboard = await state.run_long(
-            pool.rank, ids, method=method, ci=ci, bootstrap=bootstrap
+            pool.rank, ids, method=method, ci=ci, bootstrap=bootstrap, min_samples=min_samples
         )
         return leaderboard_result(leaderboard, selection, max_models)
 

@@ -4,7 +4,7 @@
 
 mod rank_common;
 
-use onebench_core::rank::{rank, Interval, RankOptions};
+use onebench_core::rank::{rank, Interval, Method, RankOptions};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -130,4 +130,71 @@ fn fisher_without_prior_uses_the_centred_pseudo_inverse() {
         .iter()
         .zip(&result.ci_high)
         .all(|(l, h)| l.is_finite() && h > l));
+}
+
+/// A model measured on a handful of samples is fitted (its measurements still count) but
+/// left out of the ranks: the others' scores do not move, and their ranks and rank
+/// intervals are among themselves.
+#[test]
+fn min_samples_leaves_thinly_measured_models_out_of_the_ranks() {
+    let (_, data) = data();
+    let few = 3usize;
+    // Model 14 keeps its measurements on 3 samples only.
+    let mut thin = onebench_core::Dataset::empty(data.n_samples, data.n_models);
+    let (mut offsets, mut models, mut values, mut kept) = (vec![0u64], vec![], vec![], 0);
+    for sample in 0..data.n_samples {
+        let range = data.cardinal.range(sample);
+        for (&model, &value) in data.cardinal.models[range.clone()]
+            .iter()
+            .zip(&data.cardinal.values[range])
+        {
+            if model == 14 {
+                if kept == few {
+                    continue;
+                }
+                kept += 1;
+            }
+            models.push(model);
+            values.push(value);
+        }
+        offsets.push(models.len() as u64);
+    }
+    thin.sample_kinds.clone_from(&data.sample_kinds);
+    thin.benchmarks.clone_from(&data.benchmarks);
+    thin.strata.clone_from(&data.strata);
+    thin.cardinal.offsets = offsets;
+    thin.cardinal.models = models;
+    thin.cardinal.values = values;
+    for method in [Method::PlackettLuce, Method::Joint] {
+        for interval in [
+            Interval::Fisher,
+            Interval::Bootstrap {
+                replicates: 30,
+                seed: 3,
+            },
+        ] {
+            let options = |min_samples| RankOptions {
+                method,
+                alpha: if method == Method::Joint { 0.1 } else { 1.0 },
+                interval,
+                min_samples,
+                ..Default::default()
+            };
+            let all = rank(&thin, None, &options(0)).unwrap();
+            assert!(all.ranked[14] && all.hidden.is_empty());
+            assert_eq!(all.n_samples[14], few as u64);
+            let shown = rank(&thin, None, &options(few as u64 + 1)).unwrap();
+            assert_eq!(shown.hidden, vec![14]);
+            assert!(!shown.ranked[14] && shown.scores[14].is_nan() && shown.rank[14] == 0);
+            let mut ranks: Vec<u32> = (0..14).map(|m| shown.rank[m]).collect();
+            ranks.sort_unstable();
+            assert_eq!(ranks, (1..=14).collect::<Vec<u32>>(), "{method:?}");
+            for m in 0..14 {
+                assert_eq!(shown.scores[m], all.scores[m], "{method:?} model {m}");
+                assert_eq!(shown.ci_low[m], all.ci_low[m]);
+                assert!(shown.rank_low[m] >= 1 && shown.rank_high[m] <= 14);
+                assert!(shown.rank_low[m] <= shown.rank[m] && shown.rank[m] <= shown.rank_high[m]);
+            }
+        }
+    }
 }

@@ -556,7 +556,7 @@ impl PoolCore {
         ))
     }
 
-    #[pyo3(signature = (subset, method, alpha, ci_level, interval, replicates, seed, tolerance, max_iterations, initial=None))]
+    #[pyo3(signature = (subset, method, alpha, ci_level, interval, replicates, seed, tolerance, max_iterations, initial=None, min_samples=0))]
     #[allow(clippy::too_many_arguments)]
     fn rank<'py>(
         &self,
@@ -571,6 +571,7 @@ impl PoolCore {
         tolerance: f64,
         max_iterations: usize,
         initial: Option<PyReadonlyArray1<'py, f64>>,
+        min_samples: u64,
     ) -> PyResult<Bound<'py, PyDict>> {
         let arguments = RankArguments::new(
             method,
@@ -582,6 +583,7 @@ impl PoolCore {
             tolerance,
             max_iterations,
             initial,
+            min_samples,
         )?;
         let subset = subset
             .map(|array| array.as_slice().map(<[u32]>::to_vec))

@@ -27,6 +27,7 @@ impl RankArguments {
         tolerance: f64,
         max_iterations: usize,
         initial: Option<PyReadonlyArray1<'_, f64>>,
+        min_samples: u64,
     ) -> PyResult<Self> {
         let method = Method::parse(method).ok_or_else(|| {
             invalid(
@@ -61,6 +62,7 @@ impl RankArguments {
                 tolerance,
                 max_iterations,
                 initial,
+                min_samples,
             },
         })
     }
@@ -110,6 +112,7 @@ pub fn result_to_dict(py: Python<'_>, result: RankResult) -> PyResult<Bound<'_, 
     dict.set_item("n_samples", result.n_samples.into_pyarray(py))?;
     dict.set_item("ranked", result.ranked.into_pyarray(py))?;
     dict.set_item("disconnected", result.disconnected)?;
+    dict.set_item("hidden", result.hidden.into_pyarray(py))?;
     dict.set_item("iterations", result.iterations)?;
     dict.set_item("converged", result.converged)?;
     Ok(dict)

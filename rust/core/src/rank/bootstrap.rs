@@ -69,11 +69,13 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[below] + (at - below as f64) * (sorted[above] - sorted[below])
 }
 
-/// Percentile intervals of the replicates' scores (centred per replicate when `centre`)
-/// and of their ranks, written into the output vectors (by model index).
+/// Percentile intervals of the replicates' scores (centred per replicate over all
+/// `ranked_models` when `centre`) and of their ranks among the `shown` models, written
+/// into the output vectors (by model index).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn percentile_intervals(
     ranked_models: &[u32],
+    shown: &[u32],
     replicates: &[Vec<f64>],
     level: f64,
     centre: bool,
@@ -92,13 +94,15 @@ pub(crate) fn percentile_intervals(
         if centre {
             super::centre(ranked_models, &mut scores);
         }
-        ranks_of(ranked_models, &scores, &mut ranks);
+        ranks_of(shown, &scores, &mut ranks);
         for &model in ranked_models {
             let model = model as usize;
             if scores[model].is_finite() {
                 scores_by_model[model].push(scores[model]);
             }
-            ranks_by_model[model].push(f64::from(ranks[model]));
+        }
+        for &model in shown {
+            ranks_by_model[model as usize].push(f64::from(ranks[model as usize]));
         }
     }
     for &model in ranked_models {

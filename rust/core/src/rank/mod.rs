@@ -91,6 +91,10 @@ pub struct RankOptions {
     pub max_iterations: usize,
     /// Warm start: scores (log-strengths) by model index, from an earlier fit.
     pub initial: Option<Vec<f64>>,
+    /// Models measured on fewer samples of the subset are fitted (their measurements
+    /// still inform everyone else's) but left out of the ranks and rank intervals, and
+    /// listed in [`RankResult::hidden`]. 0 or 1: every ranked model is shown.
+    pub min_samples: u64,
 }
 
 impl Default for RankOptions {
@@ -103,6 +107,7 @@ impl Default for RankOptions {
             tolerance: 1e-8,
             max_iterations: 10_000,
             initial: None,
+            min_samples: 0,
         }
     }
 }
@@ -125,6 +130,10 @@ pub struct RankResult {
     pub ranked: Vec<bool>,
     /// Groups of measured models that are not connected to the main component.
     pub disconnected: Vec<Vec<u32>>,
+    /// Models fitted but left out for having fewer than `min_samples` samples (by
+    /// model index); `ranked` is false and the scores NaN for them, as for models that
+    /// are not ranked at all.
+    pub hidden: Vec<u32>,
     pub iterations: usize,
     pub converged: bool,
 }
@@ -178,7 +187,8 @@ pub fn rank_with_solver(
         converged: point.converged,
         ..Default::default()
     };
-    bootstrap::ranks_of(&graph.ranked_models, &scores, &mut result.rank);
+    let shown = shown_models(&graph.ranked_models, &graph.n_samples, options.min_samples);
+    bootstrap::ranks_of(&shown, &scores, &mut result.rank);
     result.rank_low.clone_from(&result.rank);
     result.rank_high.clone_from(&result.rank);
     match options.interval {
@@ -192,7 +202,7 @@ pub fn rank_with_solver(
                     result.ci_high[model] = scores[model] + z * error;
                 }
                 fisher::rank_intervals(
-                    &graph.ranked_models,
+                    &shown,
                     &result.ci_low,
                     &result.ci_high,
                     &mut result.rank_low,
@@ -207,6 +217,7 @@ pub fn rank_with_solver(
                 })?;
             bootstrap::percentile_intervals(
                 &graph.ranked_models,
+                &shown,
                 &replicate_scores,
                 options.ci_level,
                 centred,
@@ -218,9 +229,45 @@ pub fn rank_with_solver(
         }
     }
     result.scores = scores;
+    hide(&mut result, &graph.ranked_models, &shown);
     result.n_measurements = graph.n_measurements;
     result.n_samples = graph.n_samples;
     Ok(result)
+}
+
+/// The ranked models measured on at least `min_samples` samples, in the same order.
+pub(crate) fn shown_models(ranked_models: &[u32], n_samples: &[u64], min_samples: u64) -> Vec<u32> {
+    ranked_models
+        .iter()
+        .copied()
+        .filter(|&model| n_samples[model as usize] >= min_samples)
+        .collect()
+}
+
+/// Marks the ranked models that are not `shown` as hidden: not ranked, NaN scores.
+pub(crate) fn hide(result: &mut RankResult, ranked_models: &[u32], shown: &[u32]) {
+    if shown.len() == ranked_models.len() {
+        return;
+    }
+    let mut visible = vec![false; result.ranked.len()];
+    for &model in shown {
+        visible[model as usize] = true;
+    }
+    for &model in ranked_models {
+        let index = model as usize;
+        if !visible[index] {
+            result.ranked[index] = false;
+            result.scores[index] = f64::NAN;
+            result.ci_low[index] = f64::NAN;
+            result.ci_high[index] = f64::NAN;
+            (
+                result.rank[index],
+                result.rank_low[index],
+                result.rank_high[index],
+            ) = (0, 0, 0);
+            result.hidden.push(model);
+        }
+    }
 }
 
 /// Scores by model index (NaN for unranked models) before centring.

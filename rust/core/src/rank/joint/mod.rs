@@ -107,6 +107,7 @@ pub(crate) fn rank_joint(
         n_samples: layout.n_samples.clone(),
         ranked: layout.ranked.clone(),
         disconnected: layout.disconnected.clone(),
+        hidden: Vec::new(),
         iterations: 0,
         converged: true,
     };
@@ -118,7 +119,12 @@ pub(crate) fn rank_joint(
     result.converged = point.converged;
     let mut scores = skills_by_model(&layout, &point.state, n_models);
     super::centre(&layout.ranked_models, &mut scores);
-    bootstrap::ranks_of(&layout.ranked_models, &scores, &mut result.rank);
+    let shown = super::shown_models(
+        &layout.ranked_models,
+        &layout.n_samples,
+        options.min_samples,
+    );
+    bootstrap::ranks_of(&shown, &scores, &mut result.rank);
     result.rank_low.clone_from(&result.rank);
     result.rank_high.clone_from(&result.rank);
     match options.interval {
@@ -132,7 +138,7 @@ pub(crate) fn rank_joint(
                     result.ci_high[model] = scores[model] + z * error;
                 }
                 fisher::rank_intervals(
-                    &layout.ranked_models,
+                    &shown,
                     &result.ci_low,
                     &result.ci_high,
                     &mut result.rank_low,
@@ -155,6 +161,7 @@ pub(crate) fn rank_joint(
                 })?;
             bootstrap::percentile_intervals(
                 &layout.ranked_models,
+                &shown,
                 &replicate_scores,
                 options.ci_level,
                 true,
@@ -166,6 +173,7 @@ pub(crate) fn rank_joint(
         }
     }
     result.scores = scores;
+    super::hide(&mut result, &layout.ranked_models, &shown);
     Ok(result)
 }
 
