@@ -14,14 +14,17 @@ mod lists;
 mod mean;
 mod optimize;
 mod plackett_luce;
+mod point;
+mod validate;
 
 pub use joint::{item_diagnostics, ItemDiagnostics};
 pub use plackett_luce::Solver;
 
 use crate::data::Dataset;
-use crate::error::{Error, Result};
-use graph::Graph;
+use crate::error::Result;
 use lists::Selection;
+use point::{centred_method, fisher_errors, point_estimate, Point};
+use validate::validate;
 
 /// The ranking method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,116 +273,6 @@ pub(crate) fn hide(result: &mut RankResult, ranked_models: &[u32], shown: &[u32]
     }
 }
 
-/// Scores by model index (NaN for unranked models) before centring.
-struct Point {
-    scores: Vec<f64>,
-    iterations: usize,
-    converged: bool,
-    /// The BT objective, kept for its information matrix.
-    bradley_terry: Option<bradley_terry::BradleyTerry>,
-    /// BT log-strengths by local index.
-    local: Vec<f64>,
-}
-
-/// Whether a method's scores are log-strengths, reported centred to mean 0.
-fn centred_method(method: Method) -> bool {
-    matches!(method, Method::PlackettLuce | Method::BradleyTerry)
-}
-
-fn point_estimate(
-    selection: Selection,
-    graph: &Graph,
-    options: &RankOptions,
-    start: &[f64],
-    solver: Solver,
-) -> Result<Point> {
-    let n_models = selection.data.n_models;
-    let plain = |scores: Vec<f64>| Point {
-        scores,
-        iterations: 0,
-        converged: true,
-        bradley_terry: None,
-        local: Vec::new(),
-    };
-    if graph.ranked_models.is_empty() {
-        return Ok(plain(vec![f64::NAN; n_models]));
-    }
-    Ok(match options.method {
-        Method::PlackettLuce => {
-            let fitted = plackett_luce::plackett_luce_lists(
-                selection,
-                &graph.ranked,
-                options.alpha,
-                start.to_vec(),
-                options.tolerance,
-                options.max_iterations,
-                solver,
-            );
-            let scores = fitted
-                .x
-                .iter()
-                .zip(&graph.ranked)
-                .map(|(&x, &ranked)| if ranked { x } else { f64::NAN })
-                .collect();
-            Point {
-                scores,
-                iterations: fitted.iterations,
-                converged: fitted.converged,
-                bradley_terry: None,
-                local: Vec::new(),
-            }
-        }
-        Method::BradleyTerry => {
-            let (objective, fitted) = bradley_terry::bradley_terry_counts(
-                &selection,
-                graph,
-                options.alpha,
-                start,
-                options.tolerance,
-                options.max_iterations,
-            );
-            let mut scores = vec![f64::NAN; n_models];
-            for (&model, &x) in graph.ranked_models.iter().zip(&fitted.x) {
-                scores[model as usize] = x;
-            }
-            Point {
-                scores,
-                iterations: fitted.iterations,
-                converged: fitted.converged,
-                bradley_terry: Some(objective),
-                local: fitted.x,
-            }
-        }
-        Method::Mean => plain(mean::mean_scores(&selection, &graph.ranked)),
-        Method::Borda => plain(borda::borda_lists(&selection, &graph.ranked)),
-        Method::Elo => plain(elo::elo_comparisons(&selection, &graph.ranked)),
-        // Ranked by `joint::rank_joint` before the comparison graph is built.
-        Method::Joint => plain(vec![f64::NAN; n_models]),
-    })
-}
-
-/// Standard errors of the centred scores, in `graph.ranked_models` order.
-fn fisher_errors(
-    selection: &Selection,
-    graph: &Graph,
-    options: &RankOptions,
-    point: &Point,
-) -> Option<Vec<f64>> {
-    let scale_free = options.alpha == 0.0;
-    match options.method {
-        Method::PlackettLuce => {
-            let information =
-                fisher::plackett_luce_information(selection, graph, options.alpha, &point.scores);
-            fisher::centred_standard_errors(information, scale_free)
-        }
-        Method::BradleyTerry => {
-            let information = point.bradley_terry.as_ref()?.information(&point.local);
-            fisher::centred_standard_errors(information, scale_free)
-        }
-        Method::Mean | Method::Borda | Method::Elo | Method::Joint => None,
-    }
-}
-
 /// Subtracts the mean over ranked models (finite scores only).
 pub(crate) fn centre(ranked_models: &[u32], scores: &mut [f64]) {
     let finite: Vec<f64> = ranked_models
@@ -394,80 +287,4 @@ pub(crate) fn centre(ranked_models: &[u32], scores: &mut [f64]) {
     for &model in ranked_models {
         scores[model as usize] -= mean;
     }
-}
-
-fn validate(data: &Dataset, subset: Option<&[u32]>, options: &RankOptions) -> Result<()> {
-    if !(options.alpha.is_finite() && options.alpha >= 0.0) {
-        return Err(Error::invalid(
-            "alpha",
-            None,
-            format!("must be finite and >= 0, got {}", options.alpha),
-        ));
-    }
-    if !(options.ci_level > 0.0 && options.ci_level < 1.0) {
-        return Err(Error::invalid(
-            "ci_level",
-            None,
-            format!("must be in (0, 1), got {}", options.ci_level),
-        ));
-    }
-    if !(options.tolerance.is_finite() && options.tolerance > 0.0) {
-        return Err(Error::invalid(
-            "tolerance",
-            None,
-            format!("must be finite and > 0, got {}", options.tolerance),
-        ));
-    }
-    if options.max_iterations == 0 {
-        return Err(Error::invalid("max_iterations", None, "must be at least 1"));
-    }
-    if let Some(initial) = &options.initial {
-        if initial.len() != data.n_models {
-            return Err(Error::invalid(
-                "initial",
-                None,
-                format!("has {} scores for {} models", initial.len(), data.n_models),
-            ));
-        }
-    }
-    if let Interval::Bootstrap { replicates, .. } = options.interval {
-        if replicates < 2 {
-            return Err(Error::invalid(
-                "replicates",
-                None,
-                format!("must be at least 2, got {replicates}"),
-            ));
-        }
-    }
-    let kinds = [
-        ("cardinal", data.cardinal.offsets.len()),
-        ("pairwise", data.pairwise.offsets.len()),
-        ("rankings", data.rankings.offsets.len()),
-    ];
-    for (kind, len) in kinds {
-        // An empty offsets vector means "no measurements of this kind".
-        if len != 0 && len != data.n_samples + 1 {
-            return Err(Error::invalid(
-                kind,
-                None,
-                format!(
-                    "has {len} offsets for {} samples (expected n_samples + 1)",
-                    data.n_samples
-                ),
-            ));
-        }
-    }
-    if let Some(subset) = subset {
-        if let Some(position) = subset.iter().position(|&s| s as usize >= data.n_samples) {
-            return Err(Error::invalid(
-                "samples",
-                Some(position),
-                format!(
-                    "sample index {} out of range for {} samples",
-                    subset[position], data.n_samples
-                ),
-            ));
-        }
-    }
-    Ok(())
 }

@@ -1,0 +1,117 @@
+//! The point fit of the methods other than the joint model, and their Fisher errors.
+
+use super::graph::Graph;
+use super::lists::Selection;
+use super::{borda, bradley_terry, elo, fisher, mean, plackett_luce};
+use super::{Method, RankOptions, Solver};
+use crate::error::Result;
+
+/// Scores by model index (NaN for unranked models) before centring.
+pub(super) struct Point {
+    pub scores: Vec<f64>,
+    pub iterations: usize,
+    pub converged: bool,
+    /// The BT objective, kept for its information matrix.
+    pub bradley_terry: Option<bradley_terry::BradleyTerry>,
+    /// BT log-strengths by local index.
+    pub local: Vec<f64>,
+}
+
+/// Whether a method's scores are log-strengths, reported centred to mean 0.
+pub(super) fn centred_method(method: Method) -> bool {
+    matches!(method, Method::PlackettLuce | Method::BradleyTerry)
+}
+
+pub(super) fn point_estimate(
+    selection: Selection,
+    graph: &Graph,
+    options: &RankOptions,
+    start: &[f64],
+    solver: Solver,
+) -> Result<Point> {
+    let n_models = selection.data.n_models;
+    let plain = |scores: Vec<f64>| Point {
+        scores,
+        iterations: 0,
+        converged: true,
+        bradley_terry: None,
+        local: Vec::new(),
+    };
+    if graph.ranked_models.is_empty() {
+        return Ok(plain(vec![f64::NAN; n_models]));
+    }
+    Ok(match options.method {
+        Method::PlackettLuce => {
+            let fitted = plackett_luce::plackett_luce_lists(
+                selection,
+                &graph.ranked,
+                options.alpha,
+                start.to_vec(),
+                options.tolerance,
+                options.max_iterations,
+                solver,
+            );
+            let scores = fitted
+                .x
+                .iter()
+                .zip(&graph.ranked)
+                .map(|(&x, &ranked)| if ranked { x } else { f64::NAN })
+                .collect();
+            Point {
+                scores,
+                iterations: fitted.iterations,
+                converged: fitted.converged,
+                bradley_terry: None,
+                local: Vec::new(),
+            }
+        }
+        Method::BradleyTerry => {
+            let (objective, fitted) = bradley_terry::bradley_terry_counts(
+                &selection,
+                graph,
+                options.alpha,
+                start,
+                options.tolerance,
+                options.max_iterations,
+            );
+            let mut scores = vec![f64::NAN; n_models];
+            for (&model, &x) in graph.ranked_models.iter().zip(&fitted.x) {
+                scores[model as usize] = x;
+            }
+            Point {
+                scores,
+                iterations: fitted.iterations,
+                converged: fitted.converged,
+                bradley_terry: Some(objective),
+                local: fitted.x,
+            }
+        }
+        Method::Mean => plain(mean::mean_scores(&selection, &graph.ranked)),
+        Method::Borda => plain(borda::borda_lists(&selection, &graph.ranked)),
+        Method::Elo => plain(elo::elo_comparisons(&selection, &graph.ranked)),
+        // Ranked by `joint::rank_joint` before the comparison graph is built.
+        Method::Joint => plain(vec![f64::NAN; n_models]),
+    })
+}
+
+/// Standard errors of the centred scores, in `graph.ranked_models` order.
+pub(super) fn fisher_errors(
+    selection: &Selection,
+    graph: &Graph,
+    options: &RankOptions,
+    point: &Point,
+) -> Option<Vec<f64>> {
+    let scale_free = options.alpha == 0.0;
+    match options.method {
+        Method::PlackettLuce => {
+            let information =
+                fisher::plackett_luce_information(selection, graph, options.alpha, &point.scores);
+            fisher::centred_standard_errors(information, scale_free)
+        }
+        Method::BradleyTerry => {
+            let information = point.bradley_terry.as_ref()?.information(&point.local);
+            fisher::centred_standard_errors(information, scale_free)
+        }
+        Method::Mean | Method::Borda | Method::Elo | Method::Joint => None,
+    }
+}
