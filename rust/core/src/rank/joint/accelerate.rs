@@ -20,6 +20,11 @@ use super::state::State;
 /// the difficulties and hold the spreads.
 const WARM: usize = 3;
 
+/// r = x1 − x0 and v = x2 − 2x1 + x0 of one coordinate.
+fn differences(x0: f64, x1: f64, x2: f64) -> (f64, f64) {
+    (x1 - x0, x2 - 2.0 * x1 + x0)
+}
+
 enum Next {
     Moved(f64),
     Stopped { converged: bool },
@@ -59,7 +64,7 @@ pub(crate) fn squarem(mut fitter: Fitter, mut state: State) -> Fitted {
         }
         let (mut rr, mut vv) = (0.0, 0.0);
         let mut add = |x0: f64, x1: f64, x2: f64| {
-            let (r, v) = (x1 - x0, x2 - 2.0 * x1 + x0);
+            let (r, v) = differences(x0, x1, x2);
             rr += r * r;
             vv += v * v;
         };
@@ -87,7 +92,7 @@ pub(crate) fn squarem(mut fitter: Fitter, mut state: State) -> Fitted {
         }
         let end = state.clone();
         let jump = |x0: f64, x1: f64, x2: f64| {
-            let (r, v) = (x1 - x0, x2 - 2.0 * x1 + x0);
+            let (r, v) = differences(x0, x1, x2);
             x0 - 2.0 * step * r + step * step * v
         };
         for (index, value) in state.parameters.iter_mut().enumerate() {
