@@ -15,6 +15,7 @@ mod mean;
 mod optimize;
 mod plackett_luce;
 mod point;
+mod standing;
 mod validate;
 
 pub use joint::{item_diagnostics, ItemDiagnostics};
@@ -190,87 +191,22 @@ pub fn rank_with_solver(
         converged: point.converged,
         ..Default::default()
     };
-    let shown = shown_models(&graph.ranked_models, &graph.n_samples, options.min_samples);
-    bootstrap::ranks_of(&shown, &scores, &mut result.rank);
-    result.rank_low.clone_from(&result.rank);
-    result.rank_high.clone_from(&result.rank);
-    match options.interval {
-        Interval::None => {}
-        Interval::Fisher => {
-            if let Some(errors) = fisher_errors(&selection, &graph, options, &point) {
-                let z = fisher::normal_quantile(0.5 + options.ci_level / 2.0);
-                for (&model, error) in graph.ranked_models.iter().zip(errors) {
-                    let model = model as usize;
-                    result.ci_low[model] = scores[model] - z * error;
-                    result.ci_high[model] = scores[model] + z * error;
-                }
-                fisher::rank_intervals(
-                    &shown,
-                    &result.ci_low,
-                    &result.ci_high,
-                    &mut result.rank_low,
-                    &mut result.rank_high,
-                );
-            }
-        }
-        Interval::Bootstrap { replicates, seed } => {
-            let replicate_scores =
-                bootstrap::bootstrap_replicates(&selection, replicates, seed, |weighted| {
-                    fit(weighted, &point.scores).map(|point| point.scores)
-                })?;
-            bootstrap::percentile_intervals(
-                &graph.ranked_models,
-                &shown,
-                &replicate_scores,
-                options.ci_level,
-                centred,
-                &mut result.ci_low,
-                &mut result.ci_high,
-                &mut result.rank_low,
-                &mut result.rank_high,
-            );
-        }
-    }
-    result.scores = scores;
-    hide(&mut result, &graph.ranked_models, &shown);
+    standing::stand(
+        &mut result,
+        &selection,
+        options,
+        standing::Fitted {
+            ranked_models: &graph.ranked_models,
+            n_samples: &graph.n_samples,
+            scores,
+            centred,
+        },
+        || fisher_errors(&selection, &graph, options, &point),
+        |weighted| fit(weighted, &point.scores).map(|point| point.scores),
+    )?;
     result.n_measurements = graph.n_measurements;
     result.n_samples = graph.n_samples;
     Ok(result)
-}
-
-/// The ranked models measured on at least `min_samples` samples, in the same order.
-pub(crate) fn shown_models(ranked_models: &[u32], n_samples: &[u64], min_samples: u64) -> Vec<u32> {
-    ranked_models
-        .iter()
-        .copied()
-        .filter(|&model| n_samples[model as usize] >= min_samples)
-        .collect()
-}
-
-/// Marks the ranked models that are not `shown` as hidden: not ranked, NaN scores.
-pub(crate) fn hide(result: &mut RankResult, ranked_models: &[u32], shown: &[u32]) {
-    if shown.len() == ranked_models.len() {
-        return;
-    }
-    let mut visible = vec![false; result.ranked.len()];
-    for &model in shown {
-        visible[model as usize] = true;
-    }
-    for &model in ranked_models {
-        let index = model as usize;
-        if !visible[index] {
-            result.ranked[index] = false;
-            result.scores[index] = f64::NAN;
-            result.ci_low[index] = f64::NAN;
-            result.ci_high[index] = f64::NAN;
-            (
-                result.rank[index],
-                result.rank_low[index],
-                result.rank_high[index],
-            ) = (0, 0, 0);
-            result.hidden.push(model);
-        }
-    }
 }
 
 /// Subtracts the mean over ranked models (finite scores only).

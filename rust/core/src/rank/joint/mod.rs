@@ -38,7 +38,7 @@ mod sums;
 pub use diagnostics::{item_diagnostics, ItemDiagnostics};
 
 use super::lists::Selection;
-use super::{bootstrap, fisher, Interval, RankOptions, RankResult};
+use super::{fisher, RankOptions, RankResult};
 use crate::data::Dataset;
 use crate::error::Result;
 use fit::Settings;
@@ -119,61 +119,29 @@ pub(crate) fn rank_joint(
     result.converged = point.converged;
     let mut scores = skills_by_model(&layout, &point.state, n_models);
     super::centre(&layout.ranked_models, &mut scores);
-    let shown = super::shown_models(
-        &layout.ranked_models,
-        &layout.n_samples,
-        options.min_samples,
-    );
-    bootstrap::ranks_of(&shown, &scores, &mut result.rank);
-    result.rank_low.clone_from(&result.rank);
-    result.rank_high.clone_from(&result.rank);
-    match options.interval {
-        Interval::None => {}
-        Interval::Fisher => {
-            if let Some(errors) = fisher_errors(&selection, &layout, &point.state, options.alpha) {
-                let z = fisher::normal_quantile(0.5 + options.ci_level / 2.0);
-                for (&model, error) in layout.ranked_models.iter().zip(errors) {
-                    let model = model as usize;
-                    result.ci_low[model] = scores[model] - z * error;
-                    result.ci_high[model] = scores[model] + z * error;
-                }
-                fisher::rank_intervals(
-                    &shown,
-                    &result.ci_low,
-                    &result.ci_high,
-                    &mut result.rank_low,
-                    &mut result.rank_high,
-                );
-            }
-        }
-        Interval::Bootstrap { replicates, seed } => {
-            let settings = settings(options);
-            let replicate_scores =
-                bootstrap::bootstrap_replicates(&selection, replicates, seed, |weighted| {
-                    let fitted = fit::fit(
-                        weighted,
-                        &layout,
-                        &settings,
-                        point.state.clone(),
-                        fit::Start::Warm,
-                    );
-                    Ok(skills_by_model(&layout, &fitted.state, n_models))
-                })?;
-            bootstrap::percentile_intervals(
-                &layout.ranked_models,
-                &shown,
-                &replicate_scores,
-                options.ci_level,
-                true,
-                &mut result.ci_low,
-                &mut result.ci_high,
-                &mut result.rank_low,
-                &mut result.rank_high,
+    let settings = settings(options);
+    super::standing::stand(
+        &mut result,
+        &selection,
+        options,
+        super::standing::Fitted {
+            ranked_models: &layout.ranked_models,
+            n_samples: &layout.n_samples,
+            scores,
+            centred: true,
+        },
+        || fisher_errors(&selection, &layout, &point.state, options.alpha),
+        |weighted| {
+            let fitted = fit::fit(
+                weighted,
+                &layout,
+                &settings,
+                point.state.clone(),
+                fit::Start::Warm,
             );
-        }
-    }
-    result.scores = scores;
-    super::hide(&mut result, &layout.ranked_models, &shown);
+            Ok(skills_by_model(&layout, &fitted.state, n_models))
+        },
+    )?;
     Ok(result)
 }
 
