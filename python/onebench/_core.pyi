@@ -14,6 +14,9 @@ _Ids = tuple[list[str], npt.NDArray[np.uint32]]
 def rank_dataset_methods() -> list[str]: ...
 
 @final
+class Solution: ...
+
+@final
 class PoolCore:
     @staticmethod
     def create(path: str | PathLike[str]) -> PoolCore: ...
@@ -129,6 +132,7 @@ class PoolCore:
         max_iterations: int,
         initial: npt.NDArray[np.float64] | None = None,
         min_samples: int = 0,
+        initial_solution: Solution | None = None,
     ) -> dict[str, Any]: ...
     def item_diagnostics(
         self,

@@ -78,7 +78,7 @@ class Pool:
     def __init__(self, inner: _core.PoolCore) -> None:
         self._inner = inner
         # Per (method, alpha, subset): the last solution (warm start) and the last result.
-        self._warm: dict[tuple[Any, ...], np.ndarray] = {}
+        self._warm: dict[tuple[Any, ...], tuple[np.ndarray, _core.Solution | None]] = {}
         self._results: dict[tuple[Any, ...], Any] = {}
 
     @classmethod

@@ -253,7 +253,7 @@ def rank_pool(
     if cached is not None and cached[0] == (version, arguments):
         result = cached[1]
     else:
-        initial = _warm_start(pool._warm.get(key), len(model_ids))
+        initial, solution = _warm_start(pool._warm.get(key), len(model_ids))
         result = pool._inner.rank(
             subset,
             method,
@@ -266,6 +266,7 @@ def rank_pool(
             int(max_iterations),
             initial,
             int(min_samples),
+            solution,
         )
         # Another thread may have refreshed the pool meanwhile: cache only an answer that
         # is known to belong to one version.
@@ -274,8 +275,9 @@ def rank_pool(
     scores = result["scores"]
     ranked = result["ranked"]
     if ranked.any():
-        # Hidden models' scores are not returned: they start from 0 next time.
-        _remember(pool._warm, key, np.where(ranked, scores, 0.0))
+        # Hidden models' scores are not returned: they start from 0 next time (the joint
+        # model's solution carries them, with its difficulties and hubs).
+        _remember(pool._warm, key, (np.where(ranked, scores, 0.0), result["solution"]))
     order = sorted(np.flatnonzero(ranked), key=lambda index: int(result["rank"][index]))
     rows = tuple(
         LeaderboardRow(
@@ -318,9 +320,13 @@ def rank_pool(
     )
 
 
-def _warm_start(previous: np.ndarray | None, n_models: int) -> np.ndarray | None:
+def _warm_start(
+    previous: tuple[np.ndarray, _core.Solution | None] | None, n_models: int
+) -> tuple[np.ndarray | None, _core.Solution | None]:
+    """The last fit's scores, padded for models added since, and its whole solution."""
     if previous is None:
-        return None
+        return None, None
+    scores, solution = previous
     initial = np.zeros(n_models, dtype=np.float64)
-    initial[: min(n_models, len(previous))] = previous[:n_models]
-    return initial
+    initial[: min(n_models, len(scores))] = scores[:n_models]
+    return initial, solution

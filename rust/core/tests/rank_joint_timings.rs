@@ -26,7 +26,20 @@ fn run(n_models: usize, n_samples: usize, missing: f64) {
         initial: Some(scores),
         ..point.clone()
     };
-    time("joint, warm start", &data, &beta, &warm);
+    time("joint, warm start from the skills", &data, &beta, &warm);
+    // A re-rank after the pool grew by 5% of its samples, from the earlier whole solution.
+    let earlier: Vec<u32> = (0..(n_samples - n_samples / 20) as u32).collect();
+    let before = rank(&data, Some(&earlier), &point).unwrap();
+    let resumed = RankOptions {
+        initial_solution: before.solution,
+        ..point.clone()
+    };
+    time(
+        "joint, resumed after 5% new samples",
+        &data,
+        &beta,
+        &resumed,
+    );
     let pl = RankOptions {
         interval: Interval::None,
         ..Default::default()

@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 fn _core(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_class::<pool::PoolCore>()?;
+    module.add_class::<rank::Solution>()?;
     module.add_function(wrap_pyfunction!(rank::rank_dataset_methods, module)?)?;
     Ok(())
 }

@@ -13,7 +13,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::{invalid, CoreError};
-use crate::rank::{diagnose_pool, diagnostics_to_dict, rank_pool, result_to_dict, RankArguments};
+use crate::rank::{
+    diagnose_pool, diagnostics_to_dict, rank_pool, result_to_dict, RankArguments, Solution,
+};
 
 /// Ids as `(dictionary, codes)`, the dictionary-encoded form the Python layer produces.
 pub type IdsArgument<'py> = (Vec<String>, PyReadonlyArray1<'py, u32>);
@@ -556,7 +558,7 @@ impl PoolCore {
         ))
     }
 
-    #[pyo3(signature = (subset, method, alpha, ci_level, interval, replicates, seed, tolerance, max_iterations, initial=None, min_samples=0))]
+    #[pyo3(signature = (subset, method, alpha, ci_level, interval, replicates, seed, tolerance, max_iterations, initial=None, min_samples=0, initial_solution=None))]
     #[allow(clippy::too_many_arguments)]
     fn rank<'py>(
         &self,
@@ -572,6 +574,7 @@ impl PoolCore {
         max_iterations: usize,
         initial: Option<PyReadonlyArray1<'py, f64>>,
         min_samples: u64,
+        initial_solution: Option<PyRef<'py, Solution>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let arguments = RankArguments::new(
             method,
@@ -584,6 +587,7 @@ impl PoolCore {
             max_iterations,
             initial,
             min_samples,
+            initial_solution.as_deref(),
         )?;
         let subset = subset
             .map(|array| array.as_slice().map(<[u32]>::to_vec))

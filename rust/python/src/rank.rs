@@ -1,14 +1,24 @@
 //! Ranking entry points: option parsing and result conversion.
 
+use std::sync::Arc;
+
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use onebench_core::rank::{
-    item_diagnostics, rank, Interval, ItemDiagnostics, Method, RankOptions, RankResult,
+    item_diagnostics, rank, Interval, ItemDiagnostics, JointSolution, Method, RankOptions,
+    RankResult,
 };
 use onebench_core::store::Pool;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::invalid;
+
+/// A joint fit's whole solution, opaque to Python: handed back as the warm start of a
+/// later fit (see `onebench.ranking`).
+#[pyclass(frozen, module = "onebench._core")]
+pub struct Solution {
+    inner: Arc<JointSolution>,
+}
 
 /// Validated ranking options, owned so that they can cross into GIL-free work.
 pub struct RankArguments {
@@ -28,6 +38,7 @@ impl RankArguments {
         max_iterations: usize,
         initial: Option<PyReadonlyArray1<'_, f64>>,
         min_samples: u64,
+        initial_solution: Option<&Solution>,
     ) -> PyResult<Self> {
         let method = Method::parse(method).ok_or_else(|| {
             invalid(
@@ -62,6 +73,7 @@ impl RankArguments {
                 tolerance,
                 max_iterations,
                 initial,
+                initial_solution: initial_solution.map(|solution| Arc::clone(&solution.inner)),
                 min_samples,
             },
         })
@@ -115,6 +127,8 @@ pub fn result_to_dict(py: Python<'_>, result: RankResult) -> PyResult<Bound<'_, 
     dict.set_item("hidden", result.hidden.into_pyarray(py))?;
     dict.set_item("iterations", result.iterations)?;
     dict.set_item("converged", result.converged)?;
+    let solution = result.solution.map(|inner| Solution { inner });
+    dict.set_item("solution", solution)?;
     Ok(dict)
 }
 

@@ -18,8 +18,10 @@ mod point;
 mod standing;
 mod validate;
 
-pub use joint::{item_diagnostics, ItemDiagnostics};
+pub use joint::{item_diagnostics, ItemDiagnostics, JointSolution};
 pub use plackett_luce::Solver;
+
+use std::sync::Arc;
 
 use crate::data::Dataset;
 use crate::error::Result;
@@ -95,6 +97,10 @@ pub struct RankOptions {
     pub max_iterations: usize,
     /// Warm start: scores (log-strengths) by model index, from an earlier fit.
     pub initial: Option<Vec<f64>>,
+    /// Warm start of the joint model: an earlier fit's [`RankResult::solution`] (its
+    /// skills, difficulties and hubs), on this dataset or an earlier version of it with
+    /// fewer samples, models or measurements. Its skills take precedence over `initial`.
+    pub initial_solution: Option<Arc<JointSolution>>,
     /// Models measured on fewer samples of the subset are fitted (their measurements
     /// still inform everyone else's) but left out of the ranks and rank intervals, and
     /// listed in [`RankResult::hidden`]. 0 or 1: every ranked model is shown.
@@ -111,6 +117,7 @@ impl Default for RankOptions {
             tolerance: 1e-8,
             max_iterations: 10_000,
             initial: None,
+            initial_solution: None,
             min_samples: 0,
         }
     }
@@ -140,6 +147,9 @@ pub struct RankResult {
     pub hidden: Vec<u32>,
     pub iterations: usize,
     pub converged: bool,
+    /// The joint model's whole solution, for [`RankOptions::initial_solution`] (None for
+    /// the other methods, whose scores are their whole solution).
+    pub solution: Option<Arc<JointSolution>>,
 }
 
 /// Ranks the models on `subset` (sample indexes; `None` = every sample).

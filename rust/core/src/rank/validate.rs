@@ -1,6 +1,6 @@
 //! Checks of the ranking options and the dataset before any fit.
 
-use super::{Interval, RankOptions};
+use super::{Interval, Method, RankOptions};
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 
@@ -42,6 +42,16 @@ pub(super) fn validate(
                 format!("has {} scores for {} models", initial.len(), data.n_models),
             ));
         }
+    }
+    if options.initial_solution.is_some() && options.method != Method::Joint {
+        return Err(Error::invalid(
+            "initial_solution",
+            None,
+            format!(
+                "only the joint method resumes a solution, not {}",
+                options.method.name()
+            ),
+        ));
     }
     if let Interval::Bootstrap { replicates, .. } = options.interval {
         if replicates < 2 {

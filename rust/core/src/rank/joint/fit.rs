@@ -6,6 +6,7 @@
 //! counts passes over the data, the unit of cost.
 
 use super::super::lists::Selection;
+use super::centre::Centre;
 use super::layout::{Layout, NONE};
 use super::pass::{self, PassInput};
 use super::prior::{self, MEASURER_MAX, SPREAD_MAX, SPREAD_MIN};
@@ -60,36 +61,44 @@ enum Role {
 }
 
 /// Where a fit starts from.
-#[derive(Clone, Copy, PartialEq)]
 pub(crate) enum Start {
     /// Nothing fitted yet.
     Cold,
     /// Skills from an earlier fit; difficulties and hubs not fitted yet.
     Skills,
+    /// An earlier fit's whole solution, on a selection that may have grown since (new
+    /// samples at their locations); `new_spreads` marks the spread groups it had no
+    /// value for.
+    Resumed { new_spreads: Vec<bool> },
     /// A whole earlier state (a bootstrap replicate from the point fit).
     Warm,
 }
 
 /// Completes a pass's sums into the Newton system: the priors, the terms of z's centre,
-/// the spreads re-expressed in τ, and the hubs held at their bounds (every spread when
-/// `hold_spreads`).
+/// the spreads re-expressed in τ, and the hubs held at their bounds (and the spreads of
+/// the groups marked in `held_spreads`, by spread group; empty: none).
 pub(crate) fn complete_sums(
     layout: &Layout,
+    centre: &Centre,
     parameters: &[f64],
     alpha: f64,
-    hold_spreads: bool,
+    held_spreads: &[bool],
     sums: &mut Sums,
 ) {
     let n = layout.n_ranked();
     prior::skill_prior(&parameters[..n], alpha, sums);
-    prior::measurer_terms(layout, parameters, sums);
-    let spreads: Vec<(usize, f64)> = layout
+    prior::measurer_terms(layout, centre, parameters, sums);
+    let spreads: Vec<(usize, f64, bool)> = layout
         .spread_parameter
         .iter()
-        .filter(|&&index| index != NONE)
-        .map(|&index| (index as usize - n, parameters[index as usize]))
+        .enumerate()
+        .filter(|(_, &index)| index != NONE)
+        .map(|(group, &index)| {
+            let held = held_spreads.get(group).copied().unwrap_or(false);
+            (index as usize - n, parameters[index as usize], held)
+        })
         .collect();
-    solve::spread_hubs(sums, &spreads, SPREAD_MIN, SPREAD_MAX, hold_spreads);
+    solve::spread_hubs(sums, &spreads, SPREAD_MIN, SPREAD_MAX);
     prior::hold_measurers(layout, parameters, sums);
 }
 
@@ -99,10 +108,15 @@ pub(crate) fn complete_sums(
 pub(crate) struct Fitter<'a> {
     selection: Selection<'a>,
     layout: &'a Layout,
+    centre: Centre,
     alpha: f64,
     pub tolerance: f64,
     pub max_iterations: usize,
-    start: Start,
+    /// Per spread group: held for the first passes, while its difficulties form.
+    held_spreads: Vec<bool>,
+    /// Binary difficulties take both Newton steps from the first pass (see
+    /// [`FULL_STEPS_AFTER`]): a resumed fit starts near the solution.
+    full_steps: bool,
     full: bool,
     locations: Vec<usize>,
     roles: Vec<Role>,
@@ -142,19 +156,28 @@ impl<'a> Fitter<'a> {
                 }
             }
         }
+        let steps = if matches!(start, Start::Warm) { 2 } else { 4 };
+        let full_steps = matches!(start, Start::Resumed { .. });
+        let held_spreads = match start {
+            Start::Cold | Start::Skills => vec![true; layout.spread_parameter.len()],
+            Start::Resumed { new_spreads } => new_spreads,
+            Start::Warm => Vec::new(),
+        };
         Fitter {
             selection,
             layout,
+            centre: Centre::of(&selection, layout),
             alpha: settings.alpha,
             tolerance: settings.tolerance,
             max_iterations: settings.max_iterations,
-            start,
+            held_spreads,
+            full_steps,
             full: use_full(layout),
             locations,
             roles,
             // Difficulties start at their location: a few Newton steps place them first;
             // later a sample takes a second step only while its steps are large.
-            steps: if start == Start::Warm { 2 } else { 4 },
+            steps,
             majorise: false,
             last: f64::INFINITY,
             growth: 0,
@@ -192,21 +215,33 @@ impl<'a> Fitter<'a> {
             spread_variance: &variance,
             tie: state.tie,
             steps: self.steps,
-            small: if self.iterations > FULL_STEPS_AFTER {
+            small: if self.full_steps || self.iterations > FULL_STEPS_AFTER {
                 0.0
             } else {
                 binary::SMALL
             },
             full: self.full,
             dropped: !self.full && self.majorise,
+            centre: &self.centre,
         };
         let mut sums = pass::run(&input, &mut state.items);
         self.steps = 2;
-        // Unless the whole state is warm, the first passes' difficulties still sit at
+        // Where the spreads are not warm, the first passes' difficulties still sit at
         // their locations, which reads as no spread at all: spreads move once skills and
         // difficulties have formed.
-        let hold = self.start != Start::Warm && self.iterations <= 2;
-        complete_sums(layout, &state.parameters, self.alpha, hold, &mut sums);
+        let held: &[bool] = if self.iterations <= 2 {
+            &self.held_spreads
+        } else {
+            &[]
+        };
+        complete_sums(
+            layout,
+            &self.centre,
+            &state.parameters,
+            self.alpha,
+            held,
+            &mut sums,
+        );
         let step = if self.full {
             let shift = (self.alpha == 0.0).then_some(&self.locations[..]);
             solve::full_step(&sums, shift).or_else(|| solve::arrowhead_step(&sums, true))

@@ -47,6 +47,10 @@ pub(crate) struct Layout {
     pub location: Vec<u32>,
     /// By dataset sample index: the sample's spread group, or [`NONE`].
     pub spread: Vec<u32>,
+    /// Per location group: (stratum, numeric), which outlives the selection.
+    pub location_key: Vec<(u32, bool)>,
+    /// Per spread group: (benchmark, numeric).
+    pub spread_key: Vec<(u32, bool)>,
     /// Per spread group: the mean of its oriented numeric values (subtracted first).
     pub centre: Vec<f64>,
     /// Per spread group: the standard deviation of its oriented numeric values.
@@ -103,6 +107,15 @@ fn reading_of(kind: SampleKind, values: &[f32]) -> Reading {
             }
         }
     }
+}
+
+/// The keys of a group numbering, in group order.
+fn keys_by_group(index: &HashMap<(u32, bool), u32>) -> Vec<(u32, bool)> {
+    let mut keys = vec![(0, false); index.len()];
+    for (&key, &group) in index {
+        keys[group as usize] = key;
+    }
+    keys
 }
 
 /// Reads the samples of `selection` and lays out the parameters.
@@ -225,13 +238,7 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
         .collect();
     // A spread group gets a spread (and, numeric, a scale) when one of its samples lies
     // in the ranked component.
-    let spread_numeric: Vec<bool> = {
-        let mut numeric = vec![false; n_spreads];
-        for (&(_, is_numeric), &group) in &spread_index {
-            numeric[group as usize] = is_numeric;
-        }
-        numeric
-    };
+    let spread_key = keys_by_group(&spread_index);
     let mut spread_used = vec![false; n_spreads];
     for sample in 0..n_samples {
         let group = location[sample];
@@ -249,8 +256,8 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
     };
     let scale_parameter: Vec<u32> = spread_used
         .iter()
-        .zip(&spread_numeric)
-        .map(|(&used, &numeric)| number(used && numeric))
+        .zip(&spread_key)
+        .map(|(&used, &(_, numeric))| number(used && numeric))
         .collect();
     let spread_parameter: Vec<u32> = spread_used.iter().map(|&used| number(used)).collect();
     let measurer_parameter: Vec<u32> = spread_used.iter().map(|&used| number(used)).collect();
@@ -258,6 +265,8 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
         reading,
         location,
         spread,
+        location_key: keys_by_group(&location_index),
+        spread_key,
         centre,
         spread_sd,
         ranked: split.ranked,

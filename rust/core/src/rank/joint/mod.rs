@@ -21,6 +21,7 @@
 
 mod accelerate;
 mod binary;
+mod centre;
 mod diagnostics;
 mod fit;
 mod layout;
@@ -31,11 +32,15 @@ mod pass;
 mod prior;
 mod ranking;
 mod scatter;
+mod solution;
 mod solve;
 mod state;
 mod sums;
 
 pub use diagnostics::{item_diagnostics, ItemDiagnostics};
+pub use solution::JointSolution;
+
+use std::sync::Arc;
 
 use super::lists::Selection;
 use super::{fisher, RankOptions, RankResult};
@@ -77,11 +82,13 @@ pub(crate) fn fit_point(
     layout: &Layout,
     options: &RankOptions,
 ) -> fit::Fitted {
-    let state = State::start(layout, selection.len(), options.initial.as_deref());
-    let start = if options.initial.is_some() {
-        fit::Start::Skills
-    } else {
-        fit::Start::Cold
+    let mut state = State::start(layout, selection.len(), options.initial.as_deref());
+    let start = match &options.initial_solution {
+        Some(solution) => fit::Start::Resumed {
+            new_spreads: solution.resume(&selection, layout, &mut state),
+        },
+        None if options.initial.is_some() => fit::Start::Skills,
+        None => fit::Start::Cold,
     };
     fit::fit(selection, layout, &settings(options), state, start)
 }
@@ -110,6 +117,7 @@ pub(crate) fn rank_joint(
         hidden: Vec::new(),
         iterations: 0,
         converged: true,
+        solution: None,
     };
     if layout.ranked_models.is_empty() {
         return Ok(result);
@@ -117,6 +125,12 @@ pub(crate) fn rank_joint(
     let point = fit_point(selection, &layout, options);
     result.iterations = point.iterations;
     result.converged = point.converged;
+    result.solution = Some(Arc::new(JointSolution::new(
+        &selection,
+        &layout,
+        &point.state,
+        n_models,
+    )));
     let mut scores = skills_by_model(&layout, &point.state, n_models);
     super::centre(&layout.ranked_models, &mut scores);
     let settings = settings(options);
@@ -157,6 +171,7 @@ fn fisher_errors(
     let size = layout.n_parameters;
     let mut items = state.items.clone();
     let variance = state.spread_variance(layout);
+    let centre = centre::Centre::all(layout);
     let input = pass::PassInput {
         selection: *selection,
         layout,
@@ -167,9 +182,10 @@ fn fisher_errors(
         small: binary::SMALL,
         full: true,
         dropped: false,
+        centre: &centre,
     };
     let mut sums = pass::run(&input, &mut items);
-    fit::complete_sums(layout, &state.parameters, alpha, false, &mut sums);
+    fit::complete_sums(layout, &centre, &state.parameters, alpha, &[], &mut sums);
     let matrix = solve::full_matrix(&sums);
     let skills = matrix.view((0, 0), (n, n)).into_owned();
     let information = if size > n {

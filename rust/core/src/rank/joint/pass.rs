@@ -24,6 +24,7 @@
 use rayon::prelude::*;
 
 use super::super::lists::{Selection, Visitor};
+use super::centre::Centre;
 use super::layout::{Layout, Reading, NONE};
 use super::ranking::ListTerms;
 use super::scatter::{self, CardinalSample, SampleHubs};
@@ -60,6 +61,8 @@ pub(crate) struct PassInput<'a> {
     pub full: bool,
     /// Accumulate the Gershgorin size of the dropped skill–skill couplings.
     pub dropped: bool,
+    /// The models z's centre averages over.
+    pub centre: &'a Centre,
 }
 
 struct ChunkVisitor<'a, 'b> {
@@ -230,7 +233,7 @@ pub(crate) fn run(input: &PassInput, items: &mut [Item]) -> Sums {
     let chunks = if input.full { threads } else { threads * 4 };
     let chunk_len = len.div_ceil(chunks.max(1)).max(1);
     let init = || Sums::new(n, layout.n_parameters, input.full);
-    let mean_skill = prior::mean_skill(&input.parameters[..n]);
+    let mean_skill = input.centre.mean(&input.parameters[..n]);
     items
         .par_chunks_mut(chunk_len)
         .enumerate()

@@ -28,6 +28,7 @@
 use rayon::prelude::*;
 
 use super::super::optimize::best_prior_shift;
+use super::centre::Centre;
 use super::layout::{Layout, NONE};
 use super::sums::{Sums, CENTRE, COUPLING, DIAGONAL, DROPPED, GRADIENT};
 use super::Item;
@@ -111,13 +112,20 @@ pub(crate) fn mean_skill(skills: &[f64]) -> f64 {
 
 /// Adds the measurer effects' N(0, 1) prior and folds in the terms of z's centre.
 ///
-/// Every skill moves the mean skill, and with it every z, by 1/n: ∂ℓ_j/∂θ_i has a part
-/// −β/n for every i, so the chain rule adds to the skills' curvature a matrix
-/// S 11ᵀ + u 1ᵀ + 1 uᵀ and to every skill the same coupling w_h to each hub, where the
-/// pass summed S = Σ β² C_ℓℓ / n², u_i (the rows' `CENTRE`) / n and w_h / n. Leaving it
-/// out would misstate the curvature along the common shift of the skills, the direction
-/// the locations are flat in, and the steps would oscillate along it.
-pub(crate) fn measurer_terms(layout: &Layout, parameters: &[f64], sums: &mut Sums) {
+/// Every skill in the centre (n_c of them, see `centre.rs`) moves the mean skill, and with
+/// it every z, by 1/n_c: ∂ℓ_j/∂θ_i has a part −β/n_c for every such i, so the chain rule
+/// adds to their curvature a matrix S 11ᵀ + u 1ᵀ + 1 uᵀ and to each of them the same
+/// coupling w_h to each hub, where the pass summed S = Σ β² C_ℓℓ / n_c², u_i (the rows'
+/// `CENTRE`) / n_c and w_h / n_c. Leaving it out would misstate the curvature along the
+/// common shift of the skills, the direction the locations are flat in, and the steps
+/// would oscillate along it. A skill outside the centre has no data, so its u_i is 0 and
+/// it gets no terms.
+pub(crate) fn measurer_terms(
+    layout: &Layout,
+    centre: &Centre,
+    parameters: &[f64],
+    sums: &mut Sums,
+) {
     let n = layout.n_ranked();
     for &index in &layout.measurer_parameter {
         if index != NONE {
@@ -126,10 +134,11 @@ pub(crate) fn measurer_terms(layout: &Layout, parameters: &[f64], sums: &mut Sum
             sums.hub_diagonal[hub] += 1.0;
         }
     }
-    if n == 0 || (sums.centre_gradient == 0.0 && sums.centre_curvature == 0.0) {
+    let members = centre.count();
+    if members == 0 || (sums.centre_gradient == 0.0 && sums.centre_curvature == 0.0) {
         return;
     }
-    let inverse = 1.0 / n as f64;
+    let inverse = 1.0 / members as f64;
     let common = sums.centre_curvature * inverse * inverse;
     let gradient = sums.centre_gradient * inverse;
     let hubs: Vec<f64> = sums.centre_hubs.iter().map(|w| w * inverse).collect();
@@ -140,6 +149,9 @@ pub(crate) fn measurer_terms(layout: &Layout, parameters: &[f64], sums: &mut Sum
     let total: f64 = u.iter().map(|value| value.abs()).sum();
     let full = !sums.pairs.is_empty();
     for (i, &own) in u.iter().enumerate() {
+        if !centre.contains(i) {
+            continue;
+        }
         let row = sums.row(i);
         row[GRADIENT] -= gradient;
         row[DIAGONAL] += common + 2.0 * own;
@@ -147,12 +159,12 @@ pub(crate) fn measurer_terms(layout: &Layout, parameters: &[f64], sums: &mut Sum
             *coupling += w;
         }
         if !full {
-            row[DROPPED] += (n as f64 - 1.0) * (common + own).abs() + total - own.abs();
+            row[DROPPED] += (members as f64 - 1.0) * (common + own).abs() + total - own.abs();
         }
     }
     if full {
-        for i in 0..n {
-            for k in 0..i {
+        for i in (0..n).filter(|&i| centre.contains(i)) {
+            for k in (0..i).filter(|&k| centre.contains(k)) {
                 sums.pairs[i * n + k] += common + u[i] + u[k];
             }
         }

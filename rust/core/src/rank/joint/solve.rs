@@ -27,16 +27,10 @@ fn hub_curvature(sums: &Sums, a: usize) -> f64 {
 
 /// Re-expresses the log-spread hubs of a pass (accumulated in ρ = log τ²) in τ itself:
 /// ∂/∂τ = (2/τ) ∂/∂ρ, curvature (2/τ)² C_ρρ + (2/τ²) ∂A/∂ρ. A spread at a bound that the
-/// gradient pushes further out is held there (as every spread is when `hold`): its row
-/// and column are cleared.
-pub(crate) fn spread_hubs(
-    sums: &mut Sums,
-    spreads: &[(usize, f64)],
-    low: f64,
-    high: f64,
-    hold: bool,
-) {
-    for &(hub, spread) in spreads {
+/// gradient pushes further out is held there (as is a spread marked held): its row
+/// and column are cleared. `spreads`: (hub, τ, held).
+pub(crate) fn spread_hubs(sums: &mut Sums, spreads: &[(usize, f64, bool)], low: f64, high: f64) {
+    for &(hub, spread, hold) in spreads {
         let factor = 2.0 / spread;
         let gradient = sums.hub_gradient[hub];
         sums.hub_diagonal[hub] =
