@@ -1,10 +1,12 @@
 """Pure helpers of the import planner: the model names a measurement table uses, the
-key that recognises a measurement the pool already holds, and model names that look
-alike."""
+key that recognises a measurement the pool already holds, model names that look alike,
+and the columns of an incoming table read as the planner needs them (sample ids, texts,
+benchmarks, metrics, model metadata)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -12,10 +14,24 @@ import pyarrow.compute as pc
 
 from .._identity import date_suffix, name_key
 
-__all__ = ["lookalikes", "mapped", "match_multiset", "measurement_keys", "model_names"]
+__all__ = [
+    "compatible_metrics",
+    "incoming_metrics",
+    "lookalikes",
+    "mapped",
+    "match_multiset",
+    "measurement_keys",
+    "model_metadata",
+    "model_names",
+    "sample_benchmarks",
+    "sample_ids",
+    "sample_text",
+    "strings",
+]
 
 _WINNERS = {"a": "a", "b": "b", "tie": "tie", "model_a": "a", "model_b": "b"}
 _WINNERS["tie (bothbad)"] = "tie"
+_METRIC_OF_KIND = {"binary": "binary", "pairwise": "pairwise", "ranking": "ranking"}
 
 
 def model_names(table: pa.Table) -> set[str]:
@@ -159,3 +175,64 @@ def lookalikes(new: list[str], known: dict[str, str]) -> list[tuple[str, str]]:
         if model is not None and model != name:
             pairs.append((name, model))
     return pairs
+
+
+def strings(table: pa.Table, name: str) -> np.ndarray:
+    """Column ``name`` as an object array of strings, ``None`` where null or absent
+    (unlike ``mapped``, so that a null written back stays null)."""
+    if name not in table.column_names:
+        return np.full(table.num_rows, None, dtype=object)
+    return np.asarray(pc.cast(table.column(name), pa.string()).to_pylist(), dtype=object)
+
+
+def model_metadata(models: pa.Table | None, canonical: dict[str, str]) -> dict[str, dict]:
+    if models is None or "model" not in models.column_names:
+        return {}
+    metadata: dict[str, dict] = {}
+    for row in models.to_pylist():
+        name = row.pop("model")
+        entry = {key: value for key, value in row.items() if value is not None}
+        if name in canonical and entry:
+            metadata.setdefault(canonical[name], {}).update(entry)
+    return metadata
+
+
+def sample_benchmarks(table: pa.Table) -> dict[str, str]:
+    """The benchmark of each sample id, from the first row naming it."""
+    if "benchmark" not in table.column_names:
+        return {}
+    ids = strings(table, "sample_id")
+    _, first = np.unique(ids.astype(str), return_index=True)
+    benchmarks = strings(table, "benchmark")
+    return {ids[index]: benchmarks[index] for index in first if benchmarks[index]}
+
+
+def incoming_metrics(table: pa.Table, higher_is_better: bool) -> dict[str, set[str]]:
+    numeric = "numeric_higher" if higher_is_better else "numeric_lower"
+    metrics: dict[str, set[str]] = {}
+    if table.num_rows == 0 or "kind" not in table.column_names:
+        return metrics
+    pairs = pa.table({"sample_id": mapped(table, "sample_id"), "kind": mapped(table, "kind")})
+    pairs = pairs.group_by(["sample_id", "kind"]).aggregate([])
+    for sample, kind in zip(
+        pairs.column("sample_id").to_pylist(), pairs.column("kind").to_pylist(), strict=True
+    ):
+        metrics.setdefault(sample, set()).add(_METRIC_OF_KIND.get(kind, numeric))
+    return metrics
+
+
+def sample_ids(table: pa.Table) -> list[str]:
+    return [value for value in pc.unique(table.column("sample_id")).to_pylist() if value]
+
+
+def sample_text(row: dict[str, Any]) -> str:
+    text = row.get("text")
+    return text if isinstance(text, str) and text.strip() else ""
+
+
+def compatible_metrics(metric: str) -> set[str]:
+    """Incoming metrics that can be stored on a sample whose metric is ``metric``: its
+    own, and binary rows on a numeric sample (as 0/1 scores)."""
+    if metric == "numeric_higher":
+        return {"numeric_higher", "binary"}
+    return {metric}
