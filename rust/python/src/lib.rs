@@ -4,9 +4,11 @@
 //! errors onto `onebench.exceptions`. Docstrings live on the Python classes that wrap
 //! these objects (`onebench.Pool`, `onebench.Leaderboard`).
 
+mod convert;
 mod errors;
 mod pool;
 mod rank;
+mod reads;
 
 use pyo3::prelude::*;
 

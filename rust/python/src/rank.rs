@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::invalid;
+use crate::pool::PoolCore;
 
 /// A joint fit's whole solution, opaque to Python: handed back as the warm start of a
 /// later fit (see `onebench.ranking`).
@@ -171,4 +172,67 @@ pub fn diagnostics_to_dict(
     )?;
     dict.set_item("flagged", diagnostics.flagged.into_pyarray(py))?;
     Ok(dict)
+}
+
+#[pymethods]
+impl PoolCore {
+    #[pyo3(signature = (subset, method, alpha, ci_level, interval, replicates, seed, tolerance, max_iterations, initial=None, min_samples=0, initial_solution=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn rank<'py>(
+        &self,
+        py: Python<'py>,
+        subset: Option<PyReadonlyArray1<'py, u32>>,
+        method: &str,
+        alpha: f64,
+        ci_level: f64,
+        interval: &str,
+        replicates: usize,
+        seed: u64,
+        tolerance: f64,
+        max_iterations: usize,
+        initial: Option<PyReadonlyArray1<'py, f64>>,
+        min_samples: u64,
+        initial_solution: Option<PyRef<'py, Solution>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let arguments = RankArguments::new(
+            method,
+            alpha,
+            ci_level,
+            interval,
+            replicates,
+            seed,
+            tolerance,
+            max_iterations,
+            initial,
+            min_samples,
+            initial_solution.as_deref(),
+        )?;
+        let subset = subset
+            .map(|array| array.as_slice().map(<[u32]>::to_vec))
+            .transpose()
+            .map_err(|_| invalid("samples", "must be a contiguous uint32 array"))?;
+        let result = self.detached(py, |pool| rank_pool(pool, subset.as_deref(), arguments))?;
+        result_to_dict(py, result)
+    }
+
+    /// Per-sample difficulty and discrimination under the joint model (see
+    /// `onebench.Pool.item_diagnostics`).
+    #[pyo3(signature = (subset, alpha, tolerance, max_iterations))]
+    fn item_diagnostics<'py>(
+        &self,
+        py: Python<'py>,
+        subset: Option<PyReadonlyArray1<'py, u32>>,
+        alpha: f64,
+        tolerance: f64,
+        max_iterations: usize,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let subset = subset
+            .map(|array| array.as_slice().map(<[u32]>::to_vec))
+            .transpose()
+            .map_err(|_| invalid("samples", "must be a contiguous uint32 array"))?;
+        let diagnostics = self.detached(py, |pool| {
+            diagnose_pool(pool, subset.as_deref(), alpha, tolerance, max_iterations)
+        })?;
+        diagnostics_to_dict(py, diagnostics)
+    }
 }
