@@ -10,8 +10,18 @@
 //! the same rule as `optimize::squarem`): from three iterates x0, x1, x2 it jumps to
 //! x0 − 2s r + s² v (r = x1 − x0, v = x2 − 2x1 + x0, s = −‖r‖/‖v‖), then takes one
 //! iteration from there. Where the iterations already converge fast, ‖v‖ ≈ ‖r‖ and the
-//! jump is x2 itself, so nothing is lost. A jump is kept when the iteration after it moves
-//! no more than the first of the three did; otherwise the fit goes on from x2.
+//! jump is x2 itself, so nothing is lost.
+//!
+//! Which jumps to keep: at first, those after which the iteration moves no more than the
+//! first of the three did. That rule refuses the jumps a plateau needs: where a
+//! near-separable benchmark's location and spread leave a flat stretch of the
+//! posterior, the passes' steps grow as they go (each a hair longer than the last), and
+//! so does the pass after every jump, however far ahead the jump went; one such fit crept
+//! for 4,500 passes. After the first refusal, a jump is kept when the log marginal
+//! posterior at the jumped point (`Sums::objective`, computed by the pass that reads it)
+//! is no lower than at x1, the safeguard of Varadhan & Roland's globally convergent
+//! scheme. Either way a refused jump goes on from x2, and the fit's fixed point is the
+//! same: the rule only chooses the path.
 
 use super::fit::{Fitted, Fitter};
 use super::state::State;
@@ -19,6 +29,10 @@ use super::state::State;
 /// Plain iterations before the first extrapolation: a cold start's first passes place
 /// the difficulties and hold the spreads.
 const WARM: usize = 3;
+
+/// A jump is kept when the objective after it is within this share of x1's: near the
+/// optimum the objective's changes are below its rounding over millions of terms.
+const OBJECTIVE_SLACK: f64 = 1e-12;
 
 /// r = x1 − x0 and v = x2 − 2x1 + x0 of one coordinate.
 fn differences(x0: f64, x1: f64, x2: f64) -> (f64, f64) {
@@ -46,6 +60,9 @@ pub(crate) fn squarem(mut fitter: Fitter, mut state: State) -> Fitted {
     // The largest step length grows while extrapolations succeed (the adaptive `mstep`
     // rule of the SQUAREM package).
     let mut step_max = 1.0f64;
+    // Jumps are judged by the changes of the passes until one is refused, and from then
+    // on by the objective, which only the two passes each judgement compares compute.
+    let mut by_objective = false;
     let finish = |state: State, fitter: &Fitter, converged: bool| Fitted {
         state,
         iterations: fitter.iterations,
@@ -53,15 +70,19 @@ pub(crate) fn squarem(mut fitter: Fitter, mut state: State) -> Fitted {
     };
     loop {
         let start = (fitter.iterations >= WARM).then(|| state.clone());
+        fitter.compute_objective = false;
         let first = match next(&mut fitter, &mut state) {
             Next::Moved(change) => change,
             Next::Stopped { converged } => return finish(state, &fitter, converged),
         };
         let Some(start) = start else { continue };
         let middle = state.clone();
+        fitter.compute_objective = by_objective;
         if let Next::Stopped { converged } = next(&mut fitter, &mut state) {
             return finish(state, &fitter, converged);
         }
+        // The objective at x1 (the pass just run read x1; x2 has not been read).
+        let reference = fitter.objective;
         let (mut rr, mut vv) = (0.0, 0.0);
         let mut add = |x0: f64, x1: f64, x2: f64| {
             let (r, v) = differences(x0, x1, x2);
@@ -112,8 +133,20 @@ pub(crate) fn squarem(mut fitter: Fitter, mut state: State) -> Fitted {
         {
             item.difficulty = jump(x0.difficulty, x1.difficulty, x2.difficulty);
         }
-        match next(&mut fitter, &mut state) {
-            Next::Moved(change) if change <= first => {
+        let outcome = next(&mut fitter, &mut state);
+        // The pass after the jump read the jumped point: keep it when the objective did
+        // not fall below x1's, or (judging by the changes) when that pass moved no more
+        // than the cycle's first.
+        let better = |change: f64| {
+            let (now, before) = (fitter.objective, reference);
+            if now.is_finite() && before.is_finite() {
+                now >= before - OBJECTIVE_SLACK * before.abs()
+            } else {
+                change <= first
+            }
+        };
+        match outcome {
+            Next::Moved(change) if better(change) => {
                 if step == -step_max {
                     step_max *= 4.0;
                 }
@@ -123,6 +156,7 @@ pub(crate) fn squarem(mut fitter: Fitter, mut state: State) -> Fitted {
             _ => {
                 step_max = (step_max / 4.0).max(1.0);
                 state = end;
+                by_objective = true;
             }
         }
     }

@@ -23,10 +23,22 @@ pub(crate) fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
+/// A sample's difficulty after its steps.
+pub(crate) struct Stepped {
+    pub difficulty: f64,
+    /// The last step.
+    pub step: f64,
+    /// The data's precision W = Σ p(1 − p).
+    pub precision: f64,
+    /// The log-likelihood of the sample's outcomes at the new difficulty (to second
+    /// order from the last evaluated one), when asked for; else 0.
+    pub log_likelihood: f64,
+}
+
 /// Up to `steps` Newton steps on the difficulty `b` of one binary sample given the
 /// skills; fills `entries` with residuals and curvatures at the difficulty before the
-/// last step (then linearised to after it), and returns (new difficulty, last step,
-/// data precision Σ p(1 − p)).
+/// last step (then linearised to after it). The log-likelihood costs a log per
+/// measurement, so it is computed only when `objective`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn difficulty_steps(
     models: &[u32],
@@ -38,13 +50,15 @@ pub(crate) fn difficulty_steps(
     mut difficulty: f64,
     steps: usize,
     small: f64,
+    objective: bool,
     entries: &mut Vec<Entry>,
-) -> (f64, f64, f64) {
+) -> Stepped {
     let mut last_step = 0.0;
-    let mut precision = 0.0;
+    let (mut precision, mut residuals) = (0.0, 0.0);
     for _ in 0..steps.max(1) {
         entries.clear();
-        let (mut residuals, mut curvatures) = (0.0, 0.0);
+        residuals = 0.0;
+        let mut curvatures = 0.0;
         for (&model, &value) in models.iter().zip(values) {
             let index = local[model as usize];
             let p = sigmoid(skills[index as usize] - difficulty);
@@ -72,9 +86,37 @@ pub(crate) fn difficulty_steps(
             break;
         }
     }
+    // y log p + (1 − y) log(1 − p) at the last evaluated difficulty (p = y − residual),
+    // then carried to the new one by its gradient −Σ(y − p) and curvature W.
+    let log_likelihood = if objective {
+        let at_last: f64 = entries
+            .iter()
+            .zip(values)
+            .map(|(entry, &value)| {
+                let y = f64::from(value);
+                let p = y - entry.residual;
+                let mut term = 0.0;
+                if y > 0.0 {
+                    term += y * p.max(f64::MIN_POSITIVE).ln();
+                }
+                if y < 1.0 {
+                    term += (1.0 - y) * (1.0 - p).max(f64::MIN_POSITIVE).ln();
+                }
+                term
+            })
+            .sum();
+        at_last - residuals * last_step - 0.5 * precision * last_step * last_step
+    } else {
+        0.0
+    };
     for entry in entries.iter_mut() {
         // y − σ(θ − b) at b + Δb, to first order.
         entry.residual += entry.curvature * last_step;
     }
-    (difficulty, last_step, precision)
+    Stepped {
+        difficulty,
+        step: last_step,
+        precision,
+        log_likelihood,
+    }
 }

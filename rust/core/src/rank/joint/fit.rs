@@ -129,6 +129,12 @@ pub(crate) struct Fitter<'a> {
     since_best: usize,
     /// Passes so far.
     pub iterations: usize,
+    /// Whether the next pass computes the objective (it costs a log per binary
+    /// measurement, so only the passes that `accelerate.rs` compares do).
+    pub compute_objective: bool,
+    /// The objective at the last pass's skills and hubs (see `Sums::objective`); NaN
+    /// when that pass did not compute it.
+    pub objective: f64,
 }
 
 impl<'a> Fitter<'a> {
@@ -185,6 +191,8 @@ impl<'a> Fitter<'a> {
             best: f64::INFINITY,
             since_best: 0,
             iterations: 0,
+            compute_objective: false,
+            objective: f64::NAN,
         }
     }
 
@@ -223,6 +231,7 @@ impl<'a> Fitter<'a> {
             full: self.full,
             dropped: !self.full && self.majorise,
             centre: &self.centre,
+            objective: self.compute_objective,
         };
         let mut sums = pass::run(&input, &mut state.items);
         self.steps = 2;
@@ -242,6 +251,11 @@ impl<'a> Fitter<'a> {
             held,
             &mut sums,
         );
+        self.objective = if self.compute_objective {
+            sums.objective
+        } else {
+            f64::NAN
+        };
         let step = if self.full {
             let shift = (self.alpha == 0.0).then_some(&self.locations[..]);
             solve::full_step(&sums, shift).or_else(|| solve::arrowhead_step(&sums, true))

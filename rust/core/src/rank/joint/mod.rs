@@ -27,6 +27,8 @@ mod fit;
 mod layout;
 mod links;
 mod numeric;
+#[cfg(test)]
+mod objective_tests;
 mod pairwise;
 mod pass;
 mod prior;
@@ -183,6 +185,7 @@ fn fisher_errors(
         full: true,
         dropped: false,
         centre: &centre,
+        objective: false,
     };
     let mut sums = pass::run(&input, &mut items);
     fit::complete_sums(layout, &centre, &state.parameters, alpha, &[], &mut sums);

@@ -11,12 +11,12 @@
 //!
 //! Given the skills, the difficulty's posterior is Gaussian, so its step is exact.
 
+use super::binary::Stepped;
 use super::pass::Entry;
 use super::KAPPA2;
 
 /// The exact difficulty update of one numeric sample; fills `entries` with residuals
-/// (z − η)/κ² at the new difficulty and the oriented, centred values. Returns (new
-/// difficulty, step, data precision n/κ²).
+/// (z − η)/κ² at the new difficulty and the oriented, centred values.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn difficulty_update(
     models: &[u32],
@@ -30,7 +30,7 @@ pub(crate) fn difficulty_update(
     prior_precision: f64,
     difficulty: f64,
     entries: &mut Vec<Entry>,
-) -> (f64, f64, f64) {
+) -> Stepped {
     entries.clear();
     let mut residuals = 0.0;
     for (&model, &value) in models.iter().zip(values) {
@@ -48,8 +48,16 @@ pub(crate) fn difficulty_update(
     let precision = models.len() as f64 / KAPPA2;
     let gradient = -residuals - (difficulty - location) * prior_precision;
     let step = gradient / (precision + prior_precision);
+    // Σ −(z − η)²/(2κ²) + log φ, dropping the constant −½ log(2πκ²): cheap, so always.
+    let mut log_likelihood = models.len() as f64 * scale.ln();
     for entry in entries.iter_mut() {
         entry.residual += entry.curvature * step;
+        log_likelihood -= 0.5 * KAPPA2 * entry.residual * entry.residual;
     }
-    (difficulty + step, step, precision)
+    Stepped {
+        difficulty: difficulty + step,
+        step,
+        precision,
+        log_likelihood,
+    }
 }

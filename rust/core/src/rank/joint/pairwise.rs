@@ -50,3 +50,21 @@ pub(crate) fn comparison(difference: f64, credit_a: f64, tie: f64) -> Comparison
         }
     }
 }
+
+/// The log likelihood of one comparison: c log P(a) + (1 − c) log P(b), or log P(tie)
+/// for an exact tie when ties are modelled.
+pub(crate) fn log_likelihood(difference: f64, credit_a: f64, tie: f64) -> f64 {
+    if tie <= 0.0 {
+        // log σ(d) = −log(1 + e^{−d}); log σ(−d) = log σ(d) − d.
+        let log_a = -(-difference).exp().ln_1p();
+        let log_a = if log_a.is_finite() { log_a } else { difference };
+        return log_a - (1.0 - credit_a) * difference;
+    }
+    let half = (0.5 * difference).clamp(-300.0, 300.0);
+    let log_total = (half.exp() + (-half).exp() + tie).ln();
+    if credit_a == 0.5 {
+        tie.ln() - log_total
+    } else {
+        (credit_a - 0.5) * 2.0 * half - log_total
+    }
+}

@@ -63,6 +63,8 @@ pub(crate) struct PassInput<'a> {
     pub dropped: bool,
     /// The models z's centre averages over.
     pub centre: &'a Centre,
+    /// Compute the objective (`Sums::objective`; else it holds only the cheap terms).
+    pub objective: bool,
 }
 
 struct ChunkVisitor<'a, 'b> {
@@ -81,9 +83,15 @@ impl Visitor for ChunkVisitor<'_, '_> {
         if ends.len() < 2 || models.iter().any(|&m| layout.local[m as usize] == NONE) {
             return;
         }
-        self.list
-            .fill(models, ends, &layout.local, self.input.parameters);
+        self.list.fill(
+            models,
+            ends,
+            &layout.local,
+            self.input.parameters,
+            self.input.objective,
+        );
         let sums = &mut self.sums;
+        sums.objective += weight * self.list.log_likelihood;
         for &(i, gradient, curvature, _, _) in &self.list.members {
             let row = sums.row(i as usize);
             row[GRADIENT] += weight * gradient;
@@ -133,10 +141,10 @@ impl Visitor for ChunkVisitor<'_, '_> {
         );
         let location = input.parameters[location_index] + effect.map_or(0.0, |e| e.shift());
         let item = &mut self.items[position - self.start];
-        let (difficulty, step, precision, scale) = match layout.reading[sample] {
+        let (stepped, scale) = match layout.reading[sample] {
             Reading::Absent => return,
             Reading::Binary => {
-                let (difficulty, step, precision) = binary::difficulty_steps(
+                let stepped = binary::difficulty_steps(
                     models,
                     values,
                     &layout.local,
@@ -146,13 +154,14 @@ impl Visitor for ChunkVisitor<'_, '_> {
                     item.difficulty,
                     input.steps,
                     input.small,
+                    input.objective,
                     &mut self.entries,
                 );
-                (difficulty, step, precision, None)
+                (stepped, None)
             }
             Reading::Numeric { sign } => {
                 let scale_index = layout.scale_parameter[spread] as usize;
-                let (difficulty, step, precision) = numeric::difficulty_update(
+                let stepped = numeric::difficulty_update(
                     models,
                     values,
                     &layout.local,
@@ -165,11 +174,19 @@ impl Visitor for ChunkVisitor<'_, '_> {
                     item.difficulty,
                     &mut self.entries,
                 );
-                (difficulty, step, precision, Some(scale_index - n))
+                (stepped, Some(scale_index - n))
             }
         };
+        let (difficulty, precision) = (stepped.difficulty, stepped.precision);
         *item = Item { difficulty };
-        self.sums.item_step = self.sums.item_step.max(step.abs());
+        self.sums.item_step = self.sums.item_step.max(stepped.step.abs());
+        // This sample's term of the marginal posterior A (see the module comment):
+        // log τ²H = log(1 + τ²W).
+        let deviation = difficulty - location;
+        self.sums.objective += weight
+            * (stepped.log_likelihood
+                - 0.5 * deviation * deviation * prior
+                - 0.5 * (precision / prior).ln_1p());
         let hubs = SampleHubs {
             location: location_index - n,
             spread: layout.spread_parameter[spread] as usize - n,
@@ -183,7 +200,7 @@ impl Visitor for ChunkVisitor<'_, '_> {
             dropped: input.dropped,
             weight,
             hubs,
-            deviation: difficulty - location,
+            deviation,
             precision,
             prior,
         };
@@ -210,6 +227,11 @@ impl Visitor for ChunkVisitor<'_, '_> {
         let skills = self.input.parameters;
         let term = pairwise::comparison(skills[a] - skills[b], credit_a, self.input.tie);
         let sums = &mut self.sums;
+        if self.input.objective {
+            let difference = skills[a] - skills[b];
+            sums.objective +=
+                weight * pairwise::log_likelihood(difference, credit_a, self.input.tie);
+        }
         let curvature = weight * term.curvature;
         for (index, sign) in [(a, 1.0), (b, -1.0)] {
             let row = sums.row(index);

@@ -51,6 +51,8 @@ pub(crate) fn skill_prior(skills: &[f64], alpha: f64, sums: &mut Sums) {
     }
     for (index, &skill) in skills.iter().enumerate() {
         let p = super::binary::sigmoid(skill);
+        // log σ(θ) + log σ(−θ) = log p(1 − p).
+        sums.objective += alpha * (p * (1.0 - p)).max(f64::MIN_POSITIVE).ln();
         let row = sums.row(index);
         row[GRADIENT] += alpha * (1.0 - 2.0 * p);
         row[DIAGONAL] += 2.0 * alpha * p * (1.0 - p);
@@ -130,8 +132,10 @@ pub(crate) fn measurer_terms(
     for &index in &layout.measurer_parameter {
         if index != NONE {
             let hub = index as usize - n;
-            sums.hub_gradient[hub] -= parameters[index as usize];
+            let beta = parameters[index as usize];
+            sums.hub_gradient[hub] -= beta;
             sums.hub_diagonal[hub] += 1.0;
+            sums.objective -= 0.5 * beta * beta;
         }
     }
     let members = centre.count();

@@ -12,6 +12,8 @@ use super::super::lists::risk_sets;
 pub(crate) struct ListTerms {
     pub members: Vec<(u32, f64, f64, u32, f64)>,
     pub second: Vec<f64>,
+    /// The list's log likelihood (when asked for).
+    pub log_likelihood: f64,
     risk: Vec<f64>,
 }
 
@@ -20,14 +22,24 @@ impl ListTerms {
         ListTerms {
             members: Vec::new(),
             second: Vec::new(),
+            log_likelihood: 0.0,
             risk: Vec::new(),
         }
     }
 
-    /// Fills the terms of the list `models` (best first, `ends` the group ends).
-    pub fn fill(&mut self, models: &[u32], ends: &[u32], local: &[u32], skills: &[f64]) {
+    /// Fills the terms of the list `models` (best first, `ends` the group ends), and its
+    /// log likelihood when `objective`.
+    pub fn fill(
+        &mut self,
+        models: &[u32],
+        ends: &[u32],
+        local: &[u32],
+        skills: &[f64],
+        objective: bool,
+    ) {
         self.members.clear();
         self.second.clear();
+        self.log_likelihood = 0.0;
         let groups = ends.len();
         if groups < 2 {
             return;
@@ -48,6 +60,14 @@ impl ListTerms {
                 first += size / risk;
                 second += size / (risk * risk);
                 self.second.push(second);
+                if objective {
+                    // Σ_{i∈G_g} θ_i − |G_g| log S_g, both relative to the best skill.
+                    self.log_likelihood += models[start..end as usize]
+                        .iter()
+                        .map(|&m| skills[local[m as usize] as usize] - top)
+                        .sum::<f64>()
+                        - size * risk.ln();
+                }
             }
             let capped = group.min(groups - 2) as u32;
             let chosen = if group < groups - 1 { 1.0 } else { 0.0 };

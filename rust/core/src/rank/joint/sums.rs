@@ -32,6 +32,9 @@ pub(crate) struct Sums {
     pub tie_curvature: f64,
     /// Largest |difficulty step| of the pass.
     pub item_step: f64,
+    /// The log marginal posterior at the pass's skills and hubs (Laplace's
+    /// approximation over the difficulties, as stepped by the pass; see `pass.rs`).
+    pub objective: f64,
     /// The measurer effect's centre (the mean skill moves every sample's z): Σ β g_ℓ,
     /// Σ β² C_ℓℓ and per hub Σ −β C_ℓh over samples with an effect (see
     /// `prior::fold_centre`).
@@ -57,6 +60,7 @@ impl Sums {
             tie_gradient: 0.0,
             tie_curvature: 0.0,
             item_step: 0.0,
+            objective: 0.0,
             centre_gradient: 0.0,
             centre_curvature: 0.0,
             centre_hubs: vec![0.0; hubs],
@@ -73,6 +77,7 @@ impl Sums {
         self.tie_gradient += other.tie_gradient;
         self.tie_curvature += other.tie_curvature;
         self.item_step = self.item_step.max(other.item_step);
+        self.objective += other.objective;
         self.centre_gradient += other.centre_gradient;
         self.centre_curvature += other.centre_curvature;
         add_into(&mut self.centre_hubs, &other.centre_hubs);
