@@ -15,9 +15,12 @@
 //! the same stratum), while a sample seen by many is pinned down by its own data (as the
 //! ordinal methods do). The fit (`fit.rs`) is Newton's method on the posterior with the
 //! difficulties profiled out per pass (`pass.rs`, `solve.rs`), accelerated by squared
-//! extrapolation where passes creep (`accelerate.rs`): O(measurements) per pass,
-//! parallel with rayon, any subset and bootstrap weights read in place. Item diagnostics
-//! (`diagnostics.rs`) add a discrimination per sample (the 2PL model) given the skills.
+//! extrapolation where passes creep, its jumps judged by the log marginal posterior that
+//! the pass computes (`accelerate.rs`): O(measurements) per pass, parallel with rayon,
+//! any subset and bootstrap weights read in place. A fit's whole solution, keyed by
+//! sample and benchmark, warm-starts the next fit on a grown pool (`solution.rs`). Item
+//! diagnostics (`diagnostics.rs`) add a discrimination per sample (the 2PL model) given
+//! the skills.
 
 mod accelerate;
 mod binary;
