@@ -217,3 +217,15 @@ def test_min_samples_must_be_a_positive_integer(tmp_path: Path, bad: object) -> 
     with pytest.raises(onebench.InvalidInputError, match="min_samples") as error:
         pool.rank(min_samples=bad)  # type: ignore[arg-type]
     assert error.value.field == "min_samples"
+
+
+@pytest.mark.parametrize("method", ["plackett-luce", "joint"])
+def test_a_fit_or_replicates_that_stop_early_say_so(tmp_path: Path, method: str) -> None:
+    pool = _binary_pool(tmp_path, [0.2, 0.4, 0.6, 0.8], n_samples=100)
+    cut = pool.rank(method=method, bootstrap=10, max_iterations=2)
+    assert not cut.converged
+    assert any("solver stopped after 2 iterations" in note for note in cut.notes)
+    assert any("10 of 10 bootstrap replicates stopped" in note for note in cut.notes)
+    assert "10 of 10 bootstrap replicates" in str(cut)
+    full = pool.rank(method=method, bootstrap=10)
+    assert full.converged and full.notes == ()

@@ -297,14 +297,18 @@ def rank_pool(
         tuple(model_ids[index] for index in group) for group in result["disconnected"]
     )
     hidden = tuple(model_ids[index] for index in result["hidden"])
-    notes = (
-        ()
-        if result["converged"]
-        else (
+    notes: tuple[str, ...] = ()
+    if not result["converged"]:
+        notes += (
             f"warning: the solver stopped after {result['iterations']} iterations "
             "before converging",
         )
-    )
+    if result["unconverged_replicates"]:
+        notes += (
+            f"warning: {result['unconverged_replicates']} of {int(bootstrap)} bootstrap "
+            f"replicates stopped after {max_iterations} iterations before converging; "
+            "they still count in the intervals",
+        )
     return Leaderboard(
         method=result["method"],
         rows=rows,

@@ -198,3 +198,33 @@ fn min_samples_leaves_thinly_measured_models_out_of_the_ranks() {
         }
     }
 }
+
+#[test]
+fn bootstrap_replicates_that_stop_early_are_counted() {
+    let mut rng = SmallRng::seed_from_u64(31);
+    let beta: Vec<f64> = (0..8).map(|m| m as f64 * 0.3).collect();
+    let data = rank_common::synthetic(&mut rng, &beta, 300, 0.3);
+    for method in [Method::PlackettLuce, Method::Joint] {
+        let interval = Interval::Bootstrap {
+            replicates: 12,
+            seed: 1,
+        };
+        let cut = RankOptions {
+            method,
+            interval,
+            max_iterations: 2,
+            ..Default::default()
+        };
+        let result = rank(&data, None, &cut).unwrap();
+        assert!(!result.converged);
+        assert_eq!(result.unconverged_replicates, 12, "{}", result.method);
+        let full = RankOptions {
+            method,
+            interval,
+            ..Default::default()
+        };
+        let result = rank(&data, None, &full).unwrap();
+        assert!(result.converged);
+        assert_eq!(result.unconverged_replicates, 0, "{}", result.method);
+    }
+}

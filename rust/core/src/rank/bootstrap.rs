@@ -11,15 +11,17 @@ use rayon::prelude::*;
 use super::lists::Selection;
 use crate::error::Result;
 
-/// Scores by model index of every replicate; `fit` ranks a weighted selection.
-pub(crate) fn bootstrap_replicates<F>(
+/// What `fit` returns for every replicate (scores by model index, and whether the fit
+/// converged); `fit` ranks a weighted selection.
+pub(crate) fn bootstrap_replicates<F, T>(
     selection: &Selection,
     replicates: usize,
     seed: u64,
     fit: F,
-) -> Result<Vec<Vec<f64>>>
+) -> Result<Vec<T>>
 where
-    F: Fn(Selection) -> Result<Vec<f64>> + Sync,
+    F: Fn(Selection) -> Result<T> + Sync,
+    T: Send,
 {
     let len = selection.len();
     (0..replicates)

@@ -147,6 +147,9 @@ pub struct RankResult {
     pub hidden: Vec<u32>,
     pub iterations: usize,
     pub converged: bool,
+    /// Bootstrap replicates whose fit stopped at `max_iterations` before converging (they
+    /// still count in the intervals).
+    pub unconverged_replicates: usize,
     /// The joint model's whole solution, for [`RankOptions::initial_solution`] (None for
     /// the other methods, whose scores are their whole solution).
     pub solution: Option<Arc<JointSolution>>,
@@ -212,7 +215,7 @@ pub fn rank_with_solver(
             centred,
         },
         || fisher_errors(&selection, &graph, options, &point),
-        |weighted| fit(weighted, &point.scores).map(|point| point.scores),
+        |weighted| fit(weighted, &point.scores).map(|point| (point.scores, point.converged)),
     )?;
     result.n_measurements = graph.n_measurements;
     result.n_samples = graph.n_samples;

@@ -18,7 +18,8 @@ pub(crate) struct Fitted<'a> {
 
 /// Fills `result`'s scores, ranks and intervals from `fitted`. `errors` gives the
 /// standard errors in `ranked_models` order for Fisher intervals (`None`: none);
-/// `replicate` one bootstrap replicate's scores by model index.
+/// `replicate` one bootstrap replicate's scores by model index and whether its fit
+/// converged.
 pub(crate) fn stand<E, R>(
     result: &mut RankResult,
     selection: &Selection,
@@ -29,7 +30,7 @@ pub(crate) fn stand<E, R>(
 ) -> Result<()>
 where
     E: FnOnce() -> Option<Vec<f64>>,
-    R: Fn(Selection) -> Result<Vec<f64>> + Sync,
+    R: Fn(Selection) -> Result<(Vec<f64>, bool)> + Sync,
 {
     let Fitted {
         ranked_models,
@@ -61,8 +62,12 @@ where
             }
         }
         Interval::Bootstrap { replicates, seed } => {
-            let replicate_scores =
-                bootstrap::bootstrap_replicates(selection, replicates, seed, replicate)?;
+            let fits = bootstrap::bootstrap_replicates(selection, replicates, seed, replicate)?;
+            // A replicate that stopped before converging still counts (dropping it would
+            // bias the intervals towards the easy resamples), but the result says so.
+            result.unconverged_replicates = fits.iter().filter(|(_, converged)| !converged).count();
+            let replicate_scores: Vec<Vec<f64>> =
+                fits.into_iter().map(|(scores, _)| scores).collect();
             bootstrap::percentile_intervals(
                 ranked_models,
                 &shown,

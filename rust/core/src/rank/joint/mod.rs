@@ -122,6 +122,7 @@ pub(crate) fn rank_joint(
         hidden: Vec::new(),
         iterations: 0,
         converged: true,
+        unconverged_replicates: 0,
         solution: None,
     };
     if layout.ranked_models.is_empty() {
@@ -158,7 +159,10 @@ pub(crate) fn rank_joint(
                 point.state.clone(),
                 fit::Start::Warm,
             );
-            Ok(skills_by_model(&layout, &fitted.state, n_models))
+            Ok((
+                skills_by_model(&layout, &fitted.state, n_models),
+                fitted.converged,
+            ))
         },
     )?;
     Ok(result)
