@@ -9,9 +9,8 @@ use super::super::lists::Selection;
 use super::centre::Centre;
 use super::layout::{Layout, NONE};
 use super::pass::{self, PassInput};
-use super::prior::{self, MEASURER_MAX, SPREAD_MAX, SPREAD_MIN};
+use super::prior::{self, complete_sums, MEASURER_MAX, SPREAD_MAX, SPREAD_MIN};
 use super::state::State;
-use super::sums::Sums;
 use super::{binary, solve};
 
 /// Largest step of a skill or location per pass (logits).
@@ -72,34 +71,6 @@ pub(crate) enum Start {
     Resumed { new_spreads: Vec<bool> },
     /// A whole earlier state (a bootstrap replicate from the point fit).
     Warm,
-}
-
-/// Completes a pass's sums into the Newton system: the priors, the terms of z's centre,
-/// the spreads re-expressed in τ, and the hubs held at their bounds (and the spreads of
-/// the groups marked in `held_spreads`, by spread group; empty: none).
-pub(crate) fn complete_sums(
-    layout: &Layout,
-    centre: &Centre,
-    parameters: &[f64],
-    alpha: f64,
-    held_spreads: &[bool],
-    sums: &mut Sums,
-) {
-    let n = layout.n_ranked();
-    prior::skill_prior(&parameters[..n], alpha, sums);
-    prior::measurer_terms(layout, centre, parameters, sums);
-    let spreads: Vec<(usize, f64, bool)> = layout
-        .spread_parameter
-        .iter()
-        .enumerate()
-        .filter(|(_, &index)| index != NONE)
-        .map(|(group, &index)| {
-            let held = held_spreads.get(group).copied().unwrap_or(false);
-            (index as usize - n, parameters[index as usize], held)
-        })
-        .collect();
-    solve::spread_hubs(sums, &spreads, SPREAD_MIN, SPREAD_MAX);
-    prior::hold_measurers(layout, parameters, sums);
 }
 
 /// One iteration at a time: a pass (the difficulties' steps) and a Newton step of the

@@ -195,7 +195,7 @@ fn fisher_errors(
         objective: false,
     };
     let mut sums = pass::run(&input, &mut items);
-    fit::complete_sums(layout, &centre, &state.parameters, alpha, &[], &mut sums);
+    prior::complete_sums(layout, &centre, &state.parameters, alpha, &[], &mut sums);
     let matrix = solve::full_matrix(&sums);
     let skills = matrix.view((0, 0), (n, n)).into_owned();
     let information = if size > n {

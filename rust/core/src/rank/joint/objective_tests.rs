@@ -8,9 +8,10 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::centre::Centre;
-use super::fit::{self, complete_sums, Settings, Start};
+use super::fit::{self, Settings, Start};
 use super::layout::{layout, Layout, NONE};
 use super::pass::{self, PassInput};
+use super::prior::complete_sums;
 use super::state::State;
 use crate::data::{Dataset, SampleKind};
 use crate::rank::lists::Selection;

@@ -223,3 +223,31 @@ pub(crate) fn apply_shift(layout: &Layout, parameters: &mut [f64], items: &mut [
         .par_iter_mut()
         .for_each(|item| item.difficulty += shift);
 }
+
+/// Completes a pass's sums into the Newton system: the priors, the terms of z's centre,
+/// the spreads re-expressed in τ, and the hubs held at their bounds (and the spreads of
+/// the groups marked in `held_spreads`, by spread group; empty: none).
+pub(crate) fn complete_sums(
+    layout: &Layout,
+    centre: &Centre,
+    parameters: &[f64],
+    alpha: f64,
+    held_spreads: &[bool],
+    sums: &mut Sums,
+) {
+    let n = layout.n_ranked();
+    skill_prior(&parameters[..n], alpha, sums);
+    measurer_terms(layout, centre, parameters, sums);
+    let spreads: Vec<(usize, f64, bool)> = layout
+        .spread_parameter
+        .iter()
+        .enumerate()
+        .filter(|(_, &index)| index != NONE)
+        .map(|(group, &index)| {
+            let held = held_spreads.get(group).copied().unwrap_or(false);
+            (index as usize - n, parameters[index as usize], held)
+        })
+        .collect();
+    super::solve::spread_hubs(sums, &spreads, SPREAD_MIN, SPREAD_MAX);
+    hold_measurers(layout, parameters, sums);
+}
