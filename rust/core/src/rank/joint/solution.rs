@@ -5,8 +5,9 @@
 //! A warm start from the skills alone saves nothing here: the difficulties and hubs,
 //! which most passes go to, would start afresh. Carrying them is the joint model's
 //! counterpart of Plackett–Luce's warm start, whose scores are its whole state. New
-//! samples start at their stratum's location and new groups where a cold fit puts them;
-//! the fit converges to the same optimum from any start, only in fewer passes.
+//! samples start at their stratum's location and new groups where a cold fit puts them.
+//! The start is only a start: the resumed fit stops where a cold fit of the same data
+//! does (to the tolerance, in `rank_joint.rs` and `test_ranking.py`), in fewer passes.
 
 use std::collections::HashMap;
 
