@@ -174,3 +174,35 @@ def test_a_fit_across_a_near_separable_benchmark_leaves_its_plateau(tmp_path: Pa
     truth = dict(zip(data.model_ids, data.true_strength, strict=True))
     tau = kendall_tau([row.score for row in board], [truth[row.model] for row in board])
     assert tau > 0.95
+
+
+def test_item_diagnostics_resume_the_leaderboard_s_fit(tmp_path: Path) -> None:
+    data = generate(30, 600, missing=0.5, binary_fraction=1.0, seed=5)
+    pool = _synthetic_pool(tmp_path / "p", data, data.value)
+    cold = pool.item_diagnostics()
+    seen: list[object] = []
+
+    class Recording:
+        """Forwards to the Rust pool and records the solution diagnostics start from."""
+
+        def __init__(self, inner: object) -> None:
+            self._inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self._inner, name)
+
+        def item_diagnostics(self, *arguments: object) -> dict:
+            seen.append(arguments[4])
+            return self._inner.item_diagnostics(*arguments)
+
+    pool._inner = Recording(pool._inner)
+    assert pool.item_diagnostics().equals(cold) and seen[-1] is None
+    pool.rank()
+    resumed = pool.item_diagnostics()
+    assert isinstance(seen[-1], onebench._core.Solution)
+    np.testing.assert_allclose(
+        resumed.column("discrimination").to_numpy(),
+        cold.column("discrimination").to_numpy(),
+        atol=1e-5,
+    )
+    assert resumed.column("flagged").to_pylist() == cold.column("flagged").to_pylist()

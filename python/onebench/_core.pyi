@@ -140,4 +140,5 @@ class PoolCore:
         alpha: float,
         tolerance: float,
         max_iterations: int,
+        initial_solution: Solution | None = None,
     ) -> dict[str, Any]: ...

@@ -22,8 +22,16 @@ def item_diagnostics(
     if alpha is None:
         alpha = default_alpha("joint")
     subset = None if samples is None else resolve_samples(pool, samples)
+    # The joint fit underneath is Pool.rank's: it resumes that call's solution (the same
+    # key), so diagnostics after a leaderboard cost little more than their own 2PL fits.
+    key = ("joint", float(alpha), None if subset is None else subset.tobytes())
+    previous = pool._warm.get(key)
     result = pool._inner.item_diagnostics(
-        subset, float(alpha), float(tolerance), int(max_iterations)
+        subset,
+        float(alpha),
+        float(tolerance),
+        int(max_iterations),
+        None if previous is None else previous[1],
     )
     table = pool.samples()
     indexes = result["samples"].astype(np.int64)

@@ -605,6 +605,27 @@ fn item_diagnostics_flag_samples_with_flipped_labels() {
         "median discrimination {median}"
     );
     assert!(diagnostics.difficulty.iter().all(|d| d.is_finite()));
+    // After a leaderboard, the diagnostics resume its solution: the same values in fewer
+    // passes of the joint fit underneath.
+    let options = RankOptions {
+        method: Method::Joint,
+        interval: Interval::None,
+        ..Default::default()
+    };
+    let board = rank(&data, None, &options).unwrap();
+    let resumed = RankOptions {
+        initial_solution: board.solution,
+        ..RankOptions::default()
+    };
+    let again = item_diagnostics(&data, None, &resumed).unwrap();
+    assert!(
+        again.iterations < diagnostics.iterations,
+        "{} vs {}",
+        again.iterations,
+        diagnostics.iterations
+    );
+    assert_close(&again.discrimination, &diagnostics.discrimination, 1e-5);
+    assert_eq!(again.flagged, diagnostics.flagged);
 }
 
 #[test]

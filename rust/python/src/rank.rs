@@ -142,6 +142,7 @@ pub fn diagnose_pool(
     alpha: f64,
     tolerance: f64,
     max_iterations: usize,
+    initial_solution: Option<Arc<JointSolution>>,
 ) -> onebench_core::Result<ItemDiagnostics> {
     let options = RankOptions {
         method: Method::Joint,
@@ -149,6 +150,7 @@ pub fn diagnose_pool(
         interval: Interval::None,
         tolerance,
         max_iterations,
+        initial_solution,
         ..Default::default()
     };
     let dataset = pool.dataset()?;
@@ -172,6 +174,7 @@ pub fn diagnostics_to_dict(
         diagnostics.discrimination_se.into_pyarray(py),
     )?;
     dict.set_item("flagged", diagnostics.flagged.into_pyarray(py))?;
+    dict.set_item("iterations", diagnostics.iterations)?;
     Ok(dict)
 }
 
@@ -218,7 +221,7 @@ impl PoolCore {
 
     /// Per-sample difficulty and discrimination under the joint model (see
     /// `onebench.Pool.item_diagnostics`).
-    #[pyo3(signature = (subset, alpha, tolerance, max_iterations))]
+    #[pyo3(signature = (subset, alpha, tolerance, max_iterations, initial_solution=None))]
     fn item_diagnostics<'py>(
         &self,
         py: Python<'py>,
@@ -226,13 +229,22 @@ impl PoolCore {
         alpha: f64,
         tolerance: f64,
         max_iterations: usize,
+        initial_solution: Option<PyRef<'py, Solution>>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let initial_solution = initial_solution.map(|solution| Arc::clone(&solution.inner));
         let subset = subset
             .map(|array| array.as_slice().map(<[u32]>::to_vec))
             .transpose()
             .map_err(|_| invalid("samples", "must be a contiguous uint32 array"))?;
         let diagnostics = self.detached(py, |pool| {
-            diagnose_pool(pool, subset.as_deref(), alpha, tolerance, max_iterations)
+            diagnose_pool(
+                pool,
+                subset.as_deref(),
+                alpha,
+                tolerance,
+                max_iterations,
+                initial_solution,
+            )
         })?;
         diagnostics_to_dict(py, diagnostics)
     }

@@ -13,7 +13,7 @@
 use rayon::prelude::*;
 
 use super::super::lists::Selection;
-use super::super::{fisher, RankOptions};
+use super::super::{fisher, Method, RankOptions};
 use super::layout::{self, Layout, Reading, NONE};
 use super::{binary::sigmoid, fit_point, prior, Item, KAPPA2};
 use crate::data::Dataset;
@@ -34,6 +34,9 @@ pub struct ItemDiagnostics {
     pub discrimination_se: Vec<f64>,
     /// The discrimination is below 0 at the one-sided 95% level.
     pub flagged: Vec<bool>,
+    /// Passes of the joint fit underneath (fewer when it resumed a solution, see
+    /// [`RankOptions::initial_solution`]).
+    pub iterations: usize,
 }
 
 /// The variance of the discrimination's prior.
@@ -228,12 +231,17 @@ fn fit_sample(context: &Context, position: usize, difficulty: f64) -> TwoParamet
 }
 
 /// Per-sample difficulty and discrimination of `subset` (`None` = every sample), with
-/// the skills of the joint fit under `options`.
+/// the skills of the joint fit under `options` (whatever their `method`).
 pub fn item_diagnostics(
     data: &Dataset,
     subset: Option<&[u32]>,
     options: &RankOptions,
 ) -> Result<ItemDiagnostics> {
+    let joint = RankOptions {
+        method: Method::Joint,
+        ..options.clone()
+    };
+    let options = &joint;
     super::super::validate(data, subset, options)?;
     let selection = Selection::new(data, subset);
     let layout = layout::layout(&selection)?;
@@ -254,11 +262,13 @@ pub fn item_diagnostics(
         discrimination: vec![f64::NAN; len],
         discrimination_se: vec![f64::NAN; len],
         flagged: vec![false; len],
+        iterations: 0,
     };
     if layout.ranked_models.is_empty() {
         return Ok(diagnostics);
     }
     let point = fit_point(selection, &layout, options);
+    diagnostics.iterations = point.iterations;
     let state = &point.state;
     let spread_variance = state.spread_variance(&layout);
     let context = Context {
