@@ -17,15 +17,14 @@ def item_diagnostics(
     pool: Pool, samples: Any, *, alpha: float | None, tolerance: float, max_iterations: int
 ) -> pa.Table:
     """One row per sample of ``samples`` (all samples when None), in that order."""
-    from .ranking import default_alpha, resolve_samples
+    from .ranking import default_alpha, resolve_samples, warm_key
 
     if alpha is None:
         alpha = default_alpha("joint")
     subset = None if samples is None else resolve_samples(pool, samples)
     # The joint fit underneath is Pool.rank's: it resumes that call's solution (the same
     # key), so diagnostics after a leaderboard cost little more than their own 2PL fits.
-    key = ("joint", float(alpha), None if subset is None else subset.tobytes())
-    previous = pool._warm.get(key)
+    previous = pool._warm.get(warm_key("joint", alpha, subset))
     result = pool._inner.item_diagnostics(
         subset,
         float(alpha),

@@ -235,7 +235,7 @@ def rank_pool(
         interval = "bootstrap" if bootstrap > 0 else "fisher"
     subset = None if samples is None else resolve_samples(pool, samples)
     model_ids = pool.model_ids()
-    key = (method, float(alpha), None if subset is None else subset.tobytes())
+    key = warm_key(method, alpha, subset)
     arguments = (
         float(ci),
         interval,
@@ -322,6 +322,12 @@ def rank_pool(
         iterations=int(result["iterations"]),
         notes=notes,
     )
+
+
+def warm_key(method: str, alpha: float, subset: np.ndarray | None) -> tuple[Any, ...]:
+    """Which earlier fit of a pool warm-starts a fit (``Pool._warm``): the last one of the
+    same method, prior strength and samples."""
+    return (method, float(alpha), None if subset is None else subset.tobytes())
 
 
 def _warm_start(

@@ -241,3 +241,11 @@ pub fn metadata_json(metadata: &BTreeMap<String, serde_json::Value>) -> String {
         serde_json::to_string(metadata).unwrap_or_default()
     }
 }
+
+/// A subset of sample indexes (`None`: every sample).
+pub fn subset_indexes(subset: Option<PyReadonlyArray1<'_, u32>>) -> PyResult<Option<Vec<u32>>> {
+    subset
+        .map(|array| array.as_slice().map(<[u32]>::to_vec))
+        .transpose()
+        .map_err(|_| invalid("samples", "must be a contiguous uint32 array"))
+}

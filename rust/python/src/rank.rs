@@ -11,6 +11,7 @@ use onebench_core::store::Pool;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::convert::subset_indexes;
 use crate::errors::invalid;
 use crate::pool::PoolCore;
 
@@ -19,6 +20,12 @@ use crate::pool::PoolCore;
 #[pyclass(frozen, module = "onebench._core")]
 pub struct Solution {
     inner: Arc<JointSolution>,
+}
+
+impl Solution {
+    fn shared(&self) -> Arc<JointSolution> {
+        Arc::clone(&self.inner)
+    }
 }
 
 /// Validated ranking options, owned so that they can cross into GIL-free work.
@@ -74,7 +81,7 @@ impl RankArguments {
                 tolerance,
                 max_iterations,
                 initial,
-                initial_solution: initial_solution.map(|solution| Arc::clone(&solution.inner)),
+                initial_solution: initial_solution.map(Solution::shared),
                 min_samples,
             },
         })
@@ -211,10 +218,7 @@ impl PoolCore {
             min_samples,
             initial_solution.as_deref(),
         )?;
-        let subset = subset
-            .map(|array| array.as_slice().map(<[u32]>::to_vec))
-            .transpose()
-            .map_err(|_| invalid("samples", "must be a contiguous uint32 array"))?;
+        let subset = subset_indexes(subset)?;
         let result = self.detached(py, |pool| rank_pool(pool, subset.as_deref(), arguments))?;
         result_to_dict(py, result)
     }
@@ -231,11 +235,8 @@ impl PoolCore {
         max_iterations: usize,
         initial_solution: Option<PyRef<'py, Solution>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let initial_solution = initial_solution.map(|solution| Arc::clone(&solution.inner));
-        let subset = subset
-            .map(|array| array.as_slice().map(<[u32]>::to_vec))
-            .transpose()
-            .map_err(|_| invalid("samples", "must be a contiguous uint32 array"))?;
+        let initial_solution = initial_solution.as_deref().map(Solution::shared);
+        let subset = subset_indexes(subset)?;
         let diagnostics = self.detached(py, |pool| {
             diagnose_pool(
                 pool,

@@ -133,6 +133,7 @@ pub(crate) fn squarem(mut fitter: Fitter, mut state: State) -> Fitted {
         {
             item.difficulty = jump(x0.difficulty, x1.difficulty, x2.difficulty);
         }
+        fitter.compute_objective = by_objective;
         let outcome = next(&mut fitter, &mut state);
         // The pass after the jump read the jumped point: keep it when the objective did
         // not fall below x1's, or (judging by the changes) when that pass moved no more
