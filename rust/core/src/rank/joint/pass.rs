@@ -63,7 +63,7 @@ pub(crate) struct PassInput<'a> {
     pub dropped: bool,
     /// The models z's centre averages over.
     pub centre: &'a Centre,
-    /// Compute the objective (`Sums::objective`; else it holds only the cheap terms).
+    /// Compute the objective (`Sums::objective`, which is meaningless otherwise).
     pub objective: bool,
 }
 
@@ -91,7 +91,9 @@ impl Visitor for ChunkVisitor<'_, '_> {
             self.input.objective,
         );
         let sums = &mut self.sums;
-        sums.objective += weight * self.list.log_likelihood;
+        if self.input.objective {
+            sums.objective += weight * self.list.log_likelihood;
+        }
         for &(i, gradient, curvature, _, _) in &self.list.members {
             let row = sums.row(i as usize);
             row[GRADIENT] += weight * gradient;
@@ -180,13 +182,15 @@ impl Visitor for ChunkVisitor<'_, '_> {
         let (difficulty, precision) = (stepped.difficulty, stepped.precision);
         *item = Item { difficulty };
         self.sums.item_step = self.sums.item_step.max(stepped.step.abs());
-        // This sample's term of the marginal posterior A (see the module comment):
-        // log τ²H = log(1 + τ²W).
         let deviation = difficulty - location;
-        self.sums.objective += weight
-            * (stepped.log_likelihood
-                - 0.5 * deviation * deviation * prior
-                - 0.5 * (precision / prior).ln_1p());
+        if input.objective {
+            // This sample's term of the marginal posterior A (see the module comment):
+            // log τ²H = log(1 + τ²W).
+            self.sums.objective += weight
+                * (stepped.log_likelihood
+                    - 0.5 * deviation * deviation * prior
+                    - 0.5 * (precision / prior).ln_1p());
+        }
         let hubs = SampleHubs {
             location: location_index - n,
             spread: layout.spread_parameter[spread] as usize - n,
