@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ._eval import SOURCE, EvalProgress, canonical_model, select_samples
+from ._eval import SOURCE, EvalProgress
+from ._eval_plan import canonical_model, select_samples
 from ._runs import RunStore
 from .exceptions import InvalidInputError, UnknownIdError
 from .graders._judge import PairwiseJudge
