@@ -94,20 +94,10 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_rank(args: argparse.Namespace) -> int:
-    from .pool import Pool
+    from ._rank_cli import run_rank
 
-    pool = Pool.open(_pool_path(args.pool))
-    samples = benchmark_samples(pool, args.benchmark, "rank")
-    leaderboard = pool.rank(
-        samples,
-        method=args.method,
-        ci=args.ci,
-        bootstrap=args.bootstrap,
-        alpha=args.alpha,
-        seed=args.seed,
-        min_samples=args.min_samples,
-    )
-    _emit(args, leaderboard.to_dict(), str(leaderboard))
+    payload, text = run_rank(args, _pool_path(args.pool))
+    _emit(args, payload, text)
     return 0
 
 
@@ -128,13 +118,10 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .pool import Pool
+    from ._rank_cli import run_export
 
-    pool = Pool.open(_pool_path(args.pool))
-    samples = benchmark_samples(pool, args.benchmark, "export")
-    paths = pool.export(args.out, samples, models=args.model, kinds=args.kind)
-    payload = {name: str(path) for name, path in paths.items()}
-    _emit(args, payload, "\n".join(f"wrote {path}" for path in payload.values()))
+    payload, text = run_export(args, _pool_path(args.pool))
+    _emit(args, payload, text)
     return 0
 
 
@@ -220,28 +207,10 @@ def _parser() -> argparse.ArgumentParser:
     add_samples_arguments(sampler)
     sampler.set_defaults(handler=_cmd_samples)
 
-    ranker = commands.add_parser("rank", parents=[common], help="rank the models")
-    from .ranking import DEFAULT_METHOD, METHODS
+    from ._rank_cli import add_export_arguments, add_rank_arguments
 
-    ranker.add_argument(
-        "--method", default=DEFAULT_METHOD, choices=METHODS, help=f"(default {DEFAULT_METHOD})"
-    )
-    ranker.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
-    ranker.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates (0: Fisher)")
-    ranker.add_argument(
-        "--alpha", type=float, help="prior strength (default 0.1 for joint, 1 for the others)"
-    )
-    ranker.add_argument("--seed", type=int, default=0)
-    ranker.add_argument(
-        "--min-samples",
-        type=int,
-        default=1,
-        metavar="N",
-        help="leave out models measured on fewer than N of the samples (still fitted)",
-    )
-    ranker.add_argument(
-        "--benchmark", action="append", help="rank on this benchmark's samples (repeatable)"
-    )
+    ranker = commands.add_parser("rank", parents=[common], help="rank the models")
+    add_rank_arguments(ranker)
     ranker.set_defaults(handler=_cmd_rank)
 
     from ._query_cli import add_embed_arguments, add_query_arguments
@@ -258,19 +227,7 @@ def _parser() -> argparse.ArgumentParser:
     embedder.set_defaults(handler=_cmd_embed)
 
     exporter = commands.add_parser("export", parents=[common], help="write Parquet files")
-    exporter.add_argument("--out", required=True, help="output folder")
-    exporter.add_argument(
-        "--benchmark", action="append", help="only samples of this benchmark (repeatable)"
-    )
-    exporter.add_argument(
-        "--model", action="append", help="only measurements of this model (repeatable)"
-    )
-    exporter.add_argument(
-        "--kind",
-        action="append",
-        choices=["binary", "numeric", "pairwise", "ranking"],
-        help="only this kind of measurement (repeatable)",
-    )
+    add_export_arguments(exporter)
     exporter.set_defaults(handler=_cmd_export)
 
     from ._eval_cli import add_eval_arguments

@@ -1,0 +1,84 @@
+"""``onebench rank`` and ``onebench export``: a leaderboard, or Parquet files of the
+measurements, on the whole pool or the samples of chosen benchmarks (``--benchmark``).
+
+Separate from cli.py, which keeps the parser's skeleton and the one-line commands, as the
+other ``_*_cli.py`` modules are. Each command returns ``(payload, text)``: the JSON
+document for ``--json`` and the human text.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_export_arguments", "add_rank_arguments", "run_export", "run_rank"]
+
+
+def add_rank_arguments(parser: argparse.ArgumentParser) -> None:
+    from .ranking import DEFAULT_METHOD, METHODS
+
+    parser.add_argument(
+        "--method", default=DEFAULT_METHOD, choices=METHODS, help=f"(default {DEFAULT_METHOD})"
+    )
+    parser.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
+    parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates (0: Fisher)")
+    parser.add_argument(
+        "--alpha", type=float, help="prior strength (default 0.1 for joint, 1 for the others)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--min-samples",
+        type=int,
+        default=1,
+        metavar="N",
+        help="leave out models measured on fewer than N of the samples (still fitted)",
+    )
+    parser.add_argument(
+        "--benchmark", action="append", help="rank on this benchmark's samples (repeatable)"
+    )
+
+
+def run_rank(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any], str]:
+    from .cli import benchmark_samples
+    from .pool import Pool
+
+    pool = Pool.open(pool_path)
+    samples = benchmark_samples(pool, args.benchmark, "rank")
+    leaderboard = pool.rank(
+        samples,
+        method=args.method,
+        ci=args.ci,
+        bootstrap=args.bootstrap,
+        alpha=args.alpha,
+        seed=args.seed,
+        min_samples=args.min_samples,
+    )
+    return leaderboard.to_dict(), str(leaderboard)
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument(
+        "--benchmark", action="append", help="only samples of this benchmark (repeatable)"
+    )
+    parser.add_argument(
+        "--model", action="append", help="only measurements of this model (repeatable)"
+    )
+    parser.add_argument(
+        "--kind",
+        action="append",
+        choices=["binary", "numeric", "pairwise", "ranking"],
+        help="only this kind of measurement (repeatable)",
+    )
+
+
+def run_export(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any], str]:
+    from .cli import benchmark_samples
+    from .pool import Pool
+
+    pool = Pool.open(pool_path)
+    samples = benchmark_samples(pool, args.benchmark, "export")
+    paths = pool.export(args.out, samples, models=args.model, kinds=args.kind)
+    payload = {name: str(path) for name, path in paths.items()}
+    return payload, "\n".join(f"wrote {path}" for path in payload.values())
