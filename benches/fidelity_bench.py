@@ -43,7 +43,9 @@ import numpy as np
 import onebench
 import pandas as pd
 import pyarrow.parquet as pq
-from onebench.metrics import kendall_tau
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _ties import leaderboard_tau
 from onebench.synthetic import generate
 
 METHODS = ("joint", "plackett-luce", "bradley-terry", "mean")
@@ -85,16 +87,10 @@ def data_dir() -> Path | None:
 
 
 def _taus(pool: onebench.Pool, truth: dict[str, float], methods: Sequence[str]) -> dict[str, float]:
-    taus = {}
-    models = sorted(truth)
-    for method in methods:
-        board = pool.rank(method=method, interval="none")
-        scores = {row.model: row.score for row in board}
-        floor = min(scores.values(), default=0.0) - 1.0
-        taus[method] = kendall_tau(
-            [scores.get(model, floor) for model in models], [truth[model] for model in models]
-        )
-    return taus
+    return {
+        method: leaderboard_tau(pool.rank(method=method, interval="none"), truth)
+        for method in methods
+    }
 
 
 def _pool_taus(

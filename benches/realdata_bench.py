@@ -37,6 +37,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from onebench.metrics import kendall_tau
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _ties import leaderboard_tau
+
 METHODS = ("joint", "plackett-luce", "bradley-terry", "elo", "mean")
 ORACLE = "oracle ceiling"
 FRACTIONS = (0.0, 0.5, 0.9, 0.95, 0.99)
@@ -67,18 +70,10 @@ def binary_source(root: Path, name: str) -> tuple[pd.DataFrame, dict[str, float]
 
 
 def _taus(pool: onebench.Pool, truth: dict[str, float], methods: Sequence[str]) -> dict[str, float]:
-    taus = {}
-    for method in methods:
-        board = pool.rank(method=method, interval="none")
-        # Models the thinning cut off from the rest are not ranked: they count against
-        # the method as ties at the bottom, never silently dropped.
-        scores = {row.model: row.score for row in board}
-        floor = min(scores.values(), default=0.0) - 1.0
-        models = sorted(truth)
-        taus[method] = kendall_tau(
-            [scores.get(model, floor) for model in models], [truth[model] for model in models]
-        )
-    return taus
+    return {
+        method: leaderboard_tau(pool.rank(method=method, interval="none"), truth)
+        for method in methods
+    }
 
 
 def rank_taus(

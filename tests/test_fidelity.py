@@ -13,6 +13,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from onebench.metrics import kendall_tau
 
 TOLERANCE = 0.01  # the issue's: joint >= best other - 0.01
 AHEAD_OF_MEAN = 0.05
@@ -95,3 +96,17 @@ def test_real_cell(cell, sources) -> None:
     if cell.structure == "by strength":
         # The kept parts differ in difficulty: the mean ranks what models were given.
         assert means["joint"] >= means["mean"] + AHEAD_OF_MEAN, means
+
+
+def test_scores_within_rounding_of_each_other_count_as_tied() -> None:
+    ties = sys.modules["_ties"]
+    scores = np.array([0.5, 1.0 + 2e-16, 1.0, 2.0, 1.0 + 1e-6])
+    merged = ties.merge_ties(scores)
+    assert merged[1] == merged[2] == 1.0
+    assert merged[4] == scores[4] and merged[3] == 2.0 and merged[0] == 0.5
+    # Ordered by a rounding difference, the tied pair decided tau; merged, it is a tie.
+    truth = [0.0, 0.9, 1.0, 3.0, 2.0]
+    assert kendall_tau(merged, truth) == pytest.approx(
+        kendall_tau(np.array([0.5, 1.0, 1.0, 2.0, 1.0 + 1e-6]), truth)
+    )
+    assert kendall_tau(merged, truth) != kendall_tau(scores, truth)
