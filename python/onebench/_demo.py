@@ -56,7 +56,7 @@ def run_demo(
         dense = generate(n_models, n_samples, seed=seed)
         pool = _load(dense, root / "dense")
         leaderboard = pool.rank()
-        rows = []
+        rows: list[dict[str, Any]] = []  # JSON rows: a label, a fraction and the taus
         for structure in (None, "benchmarks"):
             for missing in _MISSING:
                 data = generate(

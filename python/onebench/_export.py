@@ -70,19 +70,19 @@ def measurement_table(
 
     samples, models, values, provenance = core.cardinal_rows()
     if len(samples) and {"binary", "numeric"} & wanted:
-        kinds = np.where(metrics[samples] == "binary", 0, 1)
+        kind_codes = np.where(metrics[samples] == "binary", 0, 1)
         keep = _keep(samples, sample_mask) & _keep(models, model_mask)
         if wanted.isdisjoint({"binary"}):
-            keep &= kinds == 1
+            keep &= kind_codes == 1
         if wanted.isdisjoint({"numeric"}):
-            keep &= kinds == 0
-        samples, models, values, provenance, kinds = (
-            array[keep] for array in (samples, models, values, provenance, kinds)
+            keep &= kind_codes == 0
+        samples, models, values, provenance, kind_codes = (
+            array[keep] for array in (samples, models, values, provenance, kind_codes)
         )
         parts.append(
             _part(
                 samples,
-                kinds,
+                kind_codes,
                 sample_names,
                 kind_names,
                 provenance,

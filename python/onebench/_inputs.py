@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +32,13 @@ _SAMPLE_COLUMNS = {
     "same_as",
 }
 _MODEL_COLUMNS = {"model", "aliases", "metadata"}
+
+# The leading ``PoolCore.add_samples`` / ``add_models`` arguments, typed so that a call
+# spreading them (``add_samples(*columns, same_as)``) is checked argument by argument.
+SampleColumns: TypeAlias = tuple[
+    list[str], list[str], list[str], list[str], list[list[str]], list[str]
+]
+ModelColumns: TypeAlias = tuple[list[str], list[list[str]], list[str]]
 
 
 def measurement_arguments(
@@ -142,7 +149,7 @@ def _metadata_object(value: Any, row: int) -> dict[str, Any]:
     return dict(value)
 
 
-def sample_columns(data: Any) -> tuple[Any, ...]:
+def sample_columns(data: Any) -> SampleColumns:
     """The ``PoolCore.add_samples`` arguments for a samples table."""
     table = as_table(data, "samples")
     require_columns(table, ["sample_id"], "samples")
@@ -165,7 +172,7 @@ def same_as(table: pa.Table) -> list[str] | None:
     return _strings(column, "same_as", rows=table.num_rows)
 
 
-def model_columns(data: Any) -> tuple[Any, ...]:
+def model_columns(data: Any) -> ModelColumns:
     """The ``PoolCore.add_models`` arguments for a list of ids or a models table."""
     if isinstance(data, list | tuple) and all(isinstance(item, str) for item in data):
         data = {"model": list(data)}

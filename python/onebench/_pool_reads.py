@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -121,7 +122,7 @@ class PoolReads:
         paths = {}
         for name, table in tables.items():
             path = target / f"{name}.parquet"
-            write_atomic(path, lambda temporary, table=table: pq.write_table(table, temporary))
+            write_atomic(path, partial(pq.write_table, table))
             paths[name] = path
         return paths
 

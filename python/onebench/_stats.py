@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,8 @@ def pool_summary(pool: Pool) -> dict[str, Any]:
     stats = pool.stats()
     samples = pool.samples()
     benchmarks = samples.column("benchmark").to_numpy(zero_copy_only=False)
+    names: Iterable[Any]
+    sample_counts: Iterable[Any]
     names, sample_counts = (
         np.unique(benchmarks, return_counts=True) if len(benchmarks) else ([], [])
     )
