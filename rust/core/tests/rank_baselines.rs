@@ -173,3 +173,62 @@ fn every_method_bootstraps() {
         }
     }
 }
+
+#[test]
+fn models_with_the_same_information_share_a_rank() {
+    // Models 0 and 1 answer every binary sample alike; 2 and 3 differ from them. The
+    // joint model ties 0 and 1 in exact arithmetic (same number right on the same
+    // samples) and its fit leaves them ulps apart: the rank must still be shared.
+    // Sample s: models 0 and 1 right on odd s, model 2 on s = 0 and 3, model 3 on s < 5.
+    let answers: Vec<[f32; 4]> = (0..6)
+        .map(|s| {
+            let odd = f32::from(u8::from(s % 2 == 1));
+            [
+                odd,
+                odd,
+                f32::from(u8::from(s % 3 == 0)),
+                f32::from(u8::from(s < 5)),
+            ]
+        })
+        .collect();
+    let mut builder = Builder::new(4);
+    for row in answers {
+        let cells: Vec<(u32, f32)> = row
+            .iter()
+            .enumerate()
+            .map(|(m, &v)| (m as u32, v))
+            .collect();
+        builder.sample().cardinal(&cells, false);
+    }
+    let data = builder.build();
+    for method in [
+        Method::Joint,
+        Method::PlackettLuce,
+        Method::BradleyTerry,
+        Method::Mean,
+        Method::Borda,
+    ] {
+        let options = RankOptions {
+            method,
+            alpha: if method == Method::Joint { 0.1 } else { 1.0 },
+            interval: Interval::None,
+            ..Default::default()
+        };
+        let result = rank(&data, None, &options).unwrap();
+        assert!(
+            (result.scores[0] - result.scores[1]).abs() < 1e-9,
+            "{method:?}: {:?}",
+            result.scores
+        );
+        assert_eq!(
+            result.rank[0], result.rank[1],
+            "{method:?}: {:?}",
+            result.rank
+        );
+        // Competition ranking: the model after a tied pair skips the shared place.
+        let mut ranks = result.rank.clone();
+        ranks.sort_unstable();
+        assert_eq!(ranks[0], 1, "{method:?}: {ranks:?}");
+        assert!(ranks.windows(2).all(|w| w[0] <= w[1]));
+    }
+}

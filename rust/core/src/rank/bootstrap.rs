@@ -41,8 +41,16 @@ where
         .collect()
 }
 
-/// The competition rank (1 + number strictly better) of each ranked model; NaN scores
-/// rank last.
+/// Scores closer than this (relative to the larger of 1 and the score) are one score.
+/// Models whose data carry the same information, such as the same number right on the
+/// same binary samples under the joint model's Rasch likelihood, have equal scores in
+/// exact arithmetic, but an iterative fit leaves them a few ulps apart; the fits'
+/// tolerance (1e-8 on a pass's change) is far above this, and no difference below it
+/// means anything.
+pub(crate) const SCORE_TIE: f64 = 1e-9;
+
+/// The competition rank (1 + number better by more than [`SCORE_TIE`]) of each ranked
+/// model; NaN scores rank last.
 pub(crate) fn ranks_of(ranked_models: &[u32], scores: &[f64], ranks: &mut [u32]) {
     let mut sorted: Vec<f64> = ranked_models
         .iter()
@@ -56,7 +64,8 @@ pub(crate) fn ranks_of(ranked_models: &[u32], scores: &[f64], ranks: &mut [u32])
         ranks[model as usize] = if score.is_nan() {
             n
         } else {
-            1 + sorted.partition_point(|&other| other > score) as u32
+            let tie = SCORE_TIE * score.abs().max(1.0);
+            1 + sorted.partition_point(|&other| other > score + tie) as u32
         };
     }
 }
