@@ -164,11 +164,7 @@ def test_a_fit_across_a_near_separable_benchmark_leaves_its_plateau(tmp_path: Pa
     # the last. Judging the extrapolations by their changes refused every jump there and
     # the fit took 5,330 passes; judged by the objective 739, and 433 with shorter jumps.
     data = generate(100, 5_000, missing=0.9, structure="benchmarks", binary_fraction=0.5, seed=11)
-    pool = onebench.Pool.create(tmp_path / "pool")
-    pool.add_measurements(
-        data.measurements_frame(), samples=data.samples_frame(), models=list(data.model_ids)
-    )
-    board = pool.rank(method="joint", interval="none")
+    board = _synthetic_pool(tmp_path / "pool", data).rank(method="joint", interval="none")
     assert board.converged
     assert board.iterations < 2_000
     truth = dict(zip(data.model_ids, data.true_strength, strict=True))
@@ -182,11 +178,7 @@ def test_a_fit_whose_passes_overshoot_takes_short_jumps(tmp_path: Path) -> None:
     # eigenvalue near -0.92). SQUAREM's step length for it is 0.52; bounded at 1, every jump
     # was a plain pass and the fit took 202 passes, with jumps down to 1/2 it takes 31.
     data = generate(100, 5_000, missing=0.95, binary_fraction=1.0, seed=6)
-    pool = onebench.Pool.create(tmp_path / "pool")
-    pool.add_measurements(
-        data.measurements_frame(), samples=data.samples_frame(), models=list(data.model_ids)
-    )
-    board = pool.rank(method="joint", interval="none")
+    board = _synthetic_pool(tmp_path / "pool", data).rank(method="joint", interval="none")
     assert board.converged
     assert board.iterations < 100
 
