@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             path = str(Path(folder) / "pool")
             measure(write_pool, None, spec, path)
             for method, interval, what, fn, make in (
+                ("joint", "none", "rank", onebench_fit, _open_inputs),
                 ("plackett-luce", "none", "rank", onebench_fit, _open_inputs),
                 ("plackett-luce", "fisher", "rank + Fisher CI", onebench_fit, _open_inputs),
                 ("plackett-luce", "none", "open pool + rank", onebench_rank, None),
