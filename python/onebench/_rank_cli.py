@@ -12,6 +12,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ._cli_benchmarks import benchmark_samples
+
 __all__ = ["add_export_arguments", "add_rank_arguments", "run_export", "run_rank"]
 
 
@@ -40,7 +42,6 @@ def add_rank_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_rank(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any], str]:
-    from .cli import benchmark_samples
     from .pool import Pool
 
     pool = Pool.open(pool_path)
@@ -74,7 +75,6 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_export(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any], str]:
-    from .cli import benchmark_samples
     from .pool import Pool
 
     pool = Pool.open(pool_path)

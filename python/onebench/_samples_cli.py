@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ._cli_benchmarks import benchmark_samples
+
 __all__ = ["add_samples_arguments", "run_samples"]
 
 
@@ -31,7 +33,6 @@ def _number(value: float) -> float | None:
 
 def run_samples(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any], str]:
     from ._table import format_table
-    from .cli import benchmark_samples
     from .pool import Pool
 
     pool = Pool.open(pool_path)

@@ -10,12 +10,8 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .exceptions import OnebenchError
-
-if TYPE_CHECKING:
-    from .pool import Pool
 
 __all__ = ["main"]
 
@@ -24,24 +20,6 @@ log = logging.getLogger("onebench")
 
 def _pool_path(value: str | None) -> Path:
     return Path(value or os.environ.get("ONEBENCH_POOL") or "onebench-pool")
-
-
-def benchmark_samples(
-    pool: Pool, benchmarks: Sequence[str] | None, command: str
-) -> list[str] | None:
-    """Ids of the pool's samples that belong to any of ``benchmarks`` (None: no selection,
-    the whole pool); exits naming ``command`` when the benchmarks hold no samples."""
-    if not benchmarks:
-        return None
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    table = pool.samples()
-    chosen = pc.is_in(table.column("benchmark"), value_set=pa.array(list(benchmarks)))
-    samples = table.column("sample_id").filter(chosen).to_pylist()
-    if not samples:
-        raise SystemExit(f"onebench {command}: no samples in benchmark(s) {', '.join(benchmarks)}")
-    return samples
 
 
 def _emit(args: argparse.Namespace, payload: dict, text: str) -> None:
