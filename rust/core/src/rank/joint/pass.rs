@@ -229,10 +229,10 @@ impl Visitor for ChunkVisitor<'_, '_> {
         }
         let (a, b) = (a as usize, b as usize);
         let skills = self.input.parameters;
-        let term = pairwise::comparison(skills[a] - skills[b], credit_a, self.input.tie);
+        let difference = skills[a] - skills[b];
+        let term = pairwise::comparison(difference, credit_a, self.input.tie);
         let sums = &mut self.sums;
         if self.input.objective {
-            let difference = skills[a] - skills[b];
             sums.objective +=
                 weight * pairwise::log_likelihood(difference, credit_a, self.input.tie);
         }
