@@ -3,13 +3,12 @@
 //! The segments are read in place through their memory maps, so building the dataset
 //! costs only the CSR arrays it produces.
 
-use std::collections::HashMap;
-
 use super::manifest::Run;
-use super::segment::{self, RankingView, CARDINAL_ROW, PAIRWISE_ROW};
+use super::segment::{self, RankingView, Segment, CARDINAL_ROW, PAIRWISE_ROW};
 use super::state::{Loaded, State};
-use super::{CardinalRows, Metric, PairwiseRows, RankingRows, SampleRecord};
-use crate::data::{build_cardinal, Dataset, PairwiseCsr, RankingCsr, SampleKind};
+use super::strata::sample_groups;
+use super::{CardinalRows, Metric, PairwiseRows, RankingRows};
+use crate::data::{build_cardinal, CardinalSource, Dataset, PairwiseCsr, RankingCsr, SampleKind};
 
 /// The provenance of each row of a segment, expanded from its runs.
 fn run_ranges(loaded: &Loaded) -> impl Iterator<Item = (std::ops::Range<usize>, &Run)> {
@@ -24,27 +23,49 @@ fn run_ranges(loaded: &Loaded) -> impl Iterator<Item = (std::ops::Range<usize>, 
 
 /// Rows read between releases of the pages behind them (12 MB of cardinal rows).
 const RELEASE_ROWS: usize = 1 << 20;
+const BLOCK_BYTES: usize = RELEASE_ROWS * CARDINAL_ROW;
 
-/// Every cardinal row in segment order. Each block's pages are released once its rows are
-/// read, so a pass holds at most one block of the pool resident beside what it builds.
-fn cardinal_iter(state: &State) -> impl Iterator<Item = (u32, u32, f32)> + '_ {
-    state.cardinal.iter().flat_map(|loaded| {
-        let segment = &loaded.segment;
-        let block_bytes = RELEASE_ROWS * CARDINAL_ROW;
-        segment
-            .payload()
-            .chunks(block_bytes)
-            .enumerate()
-            .flat_map(move |(index, block)| {
-                let release = std::iter::once_with(move || {
-                    segment.release_payload(index * block_bytes, block.len());
-                });
-                block
-                    .chunks_exact(CARDINAL_ROW)
-                    .map(segment::cardinal_row)
-                    .chain(release.filter_map(|()| None))
-            })
-    })
+/// The cardinal segments as blocks of [`RELEASE_ROWS`] rows in segment order. Each block's
+/// pages are released once its rows are read, so a pass holds at most one block per reader
+/// of the pool resident beside what it builds.
+struct CardinalBlocks<'a> {
+    blocks: Vec<(&'a Segment, usize)>,
+    rows: usize,
+}
+
+impl<'a> CardinalBlocks<'a> {
+    fn new(state: &'a State) -> Self {
+        let mut blocks = Vec::new();
+        let mut rows = 0;
+        for loaded in &state.cardinal {
+            let length = loaded.segment.payload().len();
+            blocks.extend((0..length.div_ceil(BLOCK_BYTES)).map(|index| (&*loaded.segment, index)));
+            rows += length / CARDINAL_ROW;
+        }
+        Self { blocks, rows }
+    }
+}
+
+impl CardinalSource for CardinalBlocks<'_> {
+    fn part_count(&self) -> usize {
+        self.blocks.len()
+    }
+
+    fn row_count(&self) -> usize {
+        self.rows
+    }
+
+    fn visit_part<V: FnMut(u32, u32, f32)>(&self, part: usize, mut visit: V) {
+        let (segment, index) = self.blocks[part];
+        let payload = segment.payload();
+        let start = index * BLOCK_BYTES;
+        let block = &payload[start..payload.len().min(start + BLOCK_BYTES)];
+        for row in block.chunks_exact(CARDINAL_ROW) {
+            let (sample, model, value) = segment::cardinal_row(row);
+            visit(sample, model, value);
+        }
+        segment.release_payload(start, block.len());
+    }
 }
 
 fn pairwise_iter(state: &State) -> impl Iterator<Item = (u32, u32, u32, u8, f32)> + '_ {
@@ -77,7 +98,7 @@ pub fn dataset(state: &State) -> Dataset {
         .iter()
         .map(|metric| *metric == Some(Metric::NumericLower))
         .collect();
-    let cardinal = build_cardinal(n_samples, || cardinal_iter(state), &lower_is_better);
+    let cardinal = build_cardinal(n_samples, &CardinalBlocks::new(state), &lower_is_better);
     let (benchmarks, strata) = sample_groups(&state.samples.records);
     let dataset = Dataset {
         n_samples,
@@ -103,38 +124,6 @@ pub fn dataset(state: &State) -> Dataset {
         loaded.segment.release_pages();
     }
     dataset
-}
-
-/// The metadata keys that split a benchmark into strata of samples that the benchmark
-/// itself declares to differ (in subject or in difficulty).
-const STRATUM_KEYS: [&str; 3] = ["category", "subject", "difficulty"];
-
-/// Dense benchmark and stratum indexes per sample, numbered in order of first use.
-fn sample_groups(records: &[SampleRecord]) -> (Vec<u32>, Vec<u32>) {
-    let mut benchmark_index: HashMap<&str, u32> = HashMap::new();
-    let mut stratum_index: HashMap<(u32, Vec<String>), u32> = HashMap::new();
-    let mut benchmarks = Vec::with_capacity(records.len());
-    let mut strata = Vec::with_capacity(records.len());
-    for record in records {
-        let next = benchmark_index.len() as u32;
-        let benchmark = *benchmark_index
-            .entry(record.benchmark.as_str())
-            .or_insert(next);
-        let key: Vec<String> = STRATUM_KEYS
-            .iter()
-            .map(|key| {
-                record
-                    .metadata
-                    .get(*key)
-                    .map(|value| value.to_string())
-                    .unwrap_or_default()
-            })
-            .collect();
-        let next = stratum_index.len() as u32;
-        strata.push(*stratum_index.entry((benchmark, key)).or_insert(next));
-        benchmarks.push(benchmark);
-    }
-    (benchmarks, strata)
 }
 
 fn pairwise_csr(state: &State, n_samples: usize) -> PairwiseCsr {

@@ -23,6 +23,7 @@ mod records;
 mod replay;
 mod segment;
 mod state;
+mod strata;
 mod validate;
 
 pub use intern::content_hash;
