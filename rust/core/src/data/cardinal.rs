@@ -40,7 +40,7 @@ impl CardinalSource for [&[(u32, u32, f32)]] {
 }
 
 /// Builds a [`CardinalCsr`] from unordered rows. `lower_is_better[s]` orders sample `s`
-/// ascending. Repeated (sample, model) cells are averaged, in the order the parts give them.
+/// ascending. Repeated (sample, model) cells are averaged.
 pub fn build_cardinal<S: CardinalSource + ?Sized>(
     n_samples: usize,
     source: &S,

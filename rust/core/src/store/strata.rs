@@ -39,3 +39,43 @@ pub fn sample_groups(records: &[SampleRecord]) -> (Vec<u32>, Vec<u32>) {
     }
     (benchmarks, strata)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(benchmark: &str, metadata: serde_json::Value) -> SampleRecord {
+        let metadata = match metadata {
+            serde_json::Value::Object(map) => map.into_iter().collect(),
+            _ => Default::default(),
+        };
+        SampleRecord {
+            id: String::new(),
+            benchmark: benchmark.to_string(),
+            modality: "text".to_string(),
+            text: String::new(),
+            references: Vec::new(),
+            metadata,
+            content_hash: String::new(),
+            same_as: None,
+        }
+    }
+
+    #[test]
+    fn strata_tell_strings_from_other_values_and_from_missing_keys() {
+        use serde_json::json;
+        let records = [
+            sample("a", json!({"difficulty": "1"})),
+            sample("a", json!({"difficulty": 1})),
+            sample("a", json!({"difficulty": ""})),
+            sample("a", json!({})),
+            sample("a", json!({"difficulty": 1, "note": "not a stratum key"})),
+            sample("b", json!({"difficulty": "1"})),
+            sample("a", json!({"category": "1"})),
+            sample("a", json!({"difficulty": "1"})),
+        ];
+        let (benchmarks, strata) = sample_groups(&records);
+        assert_eq!(benchmarks, [0, 0, 0, 0, 0, 1, 0, 0]);
+        assert_eq!(strata, [0, 1, 2, 3, 1, 4, 5, 0]);
+    }
+}
