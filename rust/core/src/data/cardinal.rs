@@ -23,6 +23,8 @@ pub trait CardinalSource: Sync {
     fn visit_part<V: FnMut(u32, u32, f32)>(&self, part: usize, visit: V);
 }
 
+/// Rows held in memory, one slice a part (the unit tests' source).
+#[cfg(test)]
 impl CardinalSource for [&[(u32, u32, f32)]] {
     fn part_count(&self) -> usize {
         self.len()
