@@ -145,8 +145,20 @@ pub(crate) fn plackett_luce_information(
 /// Standard errors of the centred scores from an information matrix; `None` if it is not
 /// positive definite (after fixing the free scale when `scale_free`).
 pub(crate) fn centred_standard_errors(
+    information: DMatrix<f64>,
+    scale_free: bool,
+) -> Option<Vec<f64>> {
+    let n = information.nrows();
+    centred_standard_errors_of(information, scale_free, &vec![1.0; n], &vec![0.0; n])
+}
+
+/// Standard errors of centred scores s_i = a_i θ_i + e_i, with θ's information matrix,
+/// `scale` a and independent noise e of variance `noise`.
+pub(crate) fn centred_standard_errors_of(
     mut information: DMatrix<f64>,
     scale_free: bool,
+    scale: &[f64],
+    noise: &[f64],
 ) -> Option<Vec<f64>> {
     let n = information.nrows();
     if n == 0 {
@@ -156,7 +168,13 @@ pub(crate) fn centred_standard_errors(
         let mean_diagonal = information.diagonal().mean().abs().max(1e-12);
         information.add_scalar_mut(mean_diagonal / n as f64);
     }
-    let covariance = information.cholesky()?.inverse();
+    let mut covariance = information.cholesky()?.inverse();
+    for i in 0..n {
+        for j in 0..n {
+            covariance[(i, j)] *= scale[i] * scale[j];
+        }
+        covariance[(i, i)] += noise[i];
+    }
     let row_means: Vec<f64> = (0..n).map(|i| covariance.row(i).mean()).collect();
     let grand_mean = row_means.iter().sum::<f64>() / n as f64;
     Some(

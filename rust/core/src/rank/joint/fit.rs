@@ -11,7 +11,7 @@ use super::layout::{Layout, NONE};
 use super::pass::{self, PassInput};
 use super::prior::{self, complete_sums, MEASURER_MAX, SPREAD_MAX, SPREAD_MIN};
 use super::state::State;
-use super::{binary, solve};
+use super::{binary, deviations, solve};
 
 /// Largest step of a skill or location per pass (logits).
 const STEP: f64 = 3.0;
@@ -40,7 +40,8 @@ pub(crate) struct Fitted {
 
 /// Whether a pass may build the full matrix: few enough parameters to factorise each
 /// pass (N³/3 flops), and pair work not far above the pass itself or small in absolute
-/// terms (a fraction of a second).
+/// terms (a fraction of a second). While deviations are in play it does not (see
+/// `deviations.rs`).
 pub(crate) fn use_full(layout: &Layout) -> bool {
     layout.n_parameters <= 1200 && layout.pair_work <= (8.0 * layout.entries).max(2e8)
 }
@@ -89,6 +90,10 @@ pub(crate) struct Fitter<'a> {
     /// [`FULL_STEPS_AFTER`]): a resumed fit starts near the solution.
     full_steps: bool,
     full: bool,
+    /// The deviations' variances are held (a bootstrap replicate: resampled samples
+    /// weigh some cells twice or more, which reads as a model × stratum interaction).
+    held_variances: bool,
+    variance_damping: deviations::VarianceDamping,
     locations: Vec<usize>,
     roles: Vec<Role>,
     steps: usize,
@@ -135,6 +140,7 @@ impl<'a> Fitter<'a> {
         }
         let steps = if matches!(start, Start::Warm) { 2 } else { 4 };
         let full_steps = matches!(start, Start::Resumed { .. });
+        let held_variances = matches!(start, Start::Warm);
         let held_spreads = match start {
             Start::Cold | Start::Skills => vec![true; layout.spread_parameter.len()],
             Start::Resumed { new_spreads } => new_spreads,
@@ -150,6 +156,8 @@ impl<'a> Fitter<'a> {
             held_spreads,
             full_steps,
             full: use_full(layout),
+            held_variances,
+            variance_damping: deviations::VarianceDamping::new(layout.spread_parameter.len()),
             locations,
             roles,
             // Difficulties start at their location: a few Newton steps place them first;
@@ -187,6 +195,8 @@ impl<'a> Fitter<'a> {
         let (layout, n) = (self.layout, self.layout.n_ranked());
         self.iterations += 1;
         let variance = state.spread_variance(layout);
+        let effective = state.effective_skills(layout);
+        let full = self.full && !deviations::active(layout, &state.deviation_variance);
         let input = PassInput {
             selection: self.selection,
             layout,
@@ -199,10 +209,11 @@ impl<'a> Fitter<'a> {
             } else {
                 binary::SMALL
             },
-            full: self.full,
-            dropped: !self.full && self.majorise,
+            full,
+            dropped: !full && self.majorise,
             centre: &self.centre,
             objective: self.compute_objective,
+            effective: &effective,
         };
         let mut sums = pass::run(&input, &mut state.items);
         self.steps = 2;
@@ -222,18 +233,40 @@ impl<'a> Fitter<'a> {
             held,
             &mut sums,
         );
+        let eliminated = deviations::eliminate(
+            layout,
+            &state.deviations,
+            &state.deviation_variance,
+            &mut sums,
+        );
         self.objective = if self.compute_objective {
             sums.objective
         } else {
             f64::NAN
         };
-        let step = if self.full {
+        let step = if full {
             let shift = (self.alpha == 0.0).then_some(&self.locations[..]);
             solve::full_step(&sums, shift).or_else(|| solve::arrowhead_step(&sums, true))
         } else {
             solve::arrowhead_step(&sums, self.majorise)
         }?;
         let mut change = sums.item_step;
+        let cell_steps = deviations::cell_steps(layout, &sums, &eliminated, &step);
+        for (value, step) in state.deviations.iter_mut().zip(cell_steps) {
+            let step = (self.damping * step).clamp(-STEP, STEP);
+            *value += step;
+            change = change.max(step.abs());
+        }
+        if !self.held_variances {
+            change = change.max(deviations::step_variances(
+                layout,
+                &sums,
+                &eliminated,
+                &state.deviations,
+                &mut state.deviation_variance,
+                &mut self.variance_damping,
+            ));
+        }
         for (index, (value, step)) in state.parameters.iter_mut().zip(&step).enumerate() {
             let role = self.roles[index];
             let step = self.damping * step;
@@ -270,7 +303,7 @@ impl<'a> Fitter<'a> {
                 self.since_best = 0;
             }
         }
-        if !self.full {
+        if !full {
             // Arrowhead steps that grow twice in a row are not contracting.
             self.growth = if change > self.last {
                 self.growth + 1

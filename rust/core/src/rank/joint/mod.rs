@@ -25,6 +25,7 @@
 mod accelerate;
 mod binary;
 mod centre;
+mod deviations;
 mod diagnostics;
 mod fit;
 mod layout;
@@ -72,11 +73,16 @@ fn settings(options: &RankOptions) -> Settings {
     }
 }
 
-/// Skills by model index (NaN for models that are not ranked).
-fn skills_by_model(layout: &Layout, state: &State, n_models: usize) -> Vec<f64> {
+/// Scores by model index, the skills on the selection (NaN for models that are not
+/// ranked).
+fn scores_by_model(layout: &Layout, state: &State, n_models: usize) -> Vec<f64> {
+    let n = layout.n_ranked();
+    let local = layout
+        .deviations
+        .scores(&state.parameters[..n], &state.deviations);
     let mut scores = vec![f64::NAN; n_models];
-    for (local, &model) in layout.ranked_models.iter().enumerate() {
-        scores[model as usize] = state.parameters[local];
+    for (&model, score) in layout.ranked_models.iter().zip(local) {
+        scores[model as usize] = score;
     }
     scores
 }
@@ -137,7 +143,7 @@ pub(crate) fn rank_joint(
         &point.state,
         n_models,
     )));
-    let mut scores = skills_by_model(&layout, &point.state, n_models);
+    let mut scores = scores_by_model(&layout, &point.state, n_models);
     super::centre(&layout.ranked_models, &mut scores);
     let settings = settings(options);
     super::standing::stand(
@@ -160,7 +166,7 @@ pub(crate) fn rank_joint(
                 fit::Start::Warm,
             );
             Ok((
-                skills_by_model(&layout, &fitted.state, n_models),
+                scores_by_model(&layout, &fitted.state, n_models),
                 fitted.converged,
             ))
         },
@@ -168,8 +174,8 @@ pub(crate) fn rank_joint(
     Ok(result)
 }
 
-/// Standard errors of the centred skills from the observed information of the profile
-/// posterior (difficulties and hubs profiled out), in ranked-model order.
+/// Standard errors of the centred scores from the observed information of the profile
+/// posterior (difficulties, deviations and hubs profiled out), in ranked-model order.
 fn fisher_errors(
     selection: &Selection,
     layout: &Layout,
@@ -181,6 +187,7 @@ fn fisher_errors(
     let mut items = state.items.clone();
     let variance = state.spread_variance(layout);
     let centre = centre::Centre::all(layout);
+    let effective = state.effective_skills(layout);
     let input = pass::PassInput {
         selection: *selection,
         layout,
@@ -193,9 +200,17 @@ fn fisher_errors(
         dropped: false,
         centre: &centre,
         objective: false,
+        effective: &effective,
     };
     let mut sums = pass::run(&input, &mut items);
     prior::complete_sums(layout, &centre, &state.parameters, alpha, &[], &mut sums);
+    let eliminated = deviations::eliminate(
+        layout,
+        &state.deviations,
+        &state.deviation_variance,
+        &mut sums,
+    );
+    let (scale, noise) = deviations::score_errors(layout, &sums, &eliminated);
     let matrix = solve::full_matrix(&sums);
     let skills = matrix.view((0, 0), (n, n)).into_owned();
     let information = if size > n {
@@ -207,5 +222,5 @@ fn fisher_errors(
     } else {
         skills
     };
-    fisher::centred_standard_errors(information, alpha == 0.0)
+    fisher::centred_standard_errors_of(information, alpha == 0.0, &scale, &noise)
 }

@@ -8,6 +8,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 use super::centre::Centre;
+use super::deviations;
 use super::fit::{self, Settings, Start};
 use super::layout::{layout, Layout, NONE};
 use super::pass::{self, PassInput};
@@ -89,18 +90,22 @@ fn mixed() -> Dataset {
     data
 }
 
-/// The objective and gradient at `parameters`, every difficulty re-fitted first.
+/// The objective and gradient at `parameters` and `deviations` (skills and hubs, then
+/// the cells), every difficulty re-fitted first.
 fn objective(
     selection: Selection,
     layout: &Layout,
     state: &State,
     parameters: &[f64],
+    deviations: &[f64],
 ) -> (f64, Vec<f64>) {
     let mut items = state.items.clone();
     let centre = Centre::all(layout);
     let mut state = state.clone();
     state.parameters = parameters.to_vec();
+    state.deviations = deviations.to_vec();
     let variance = state.spread_variance(layout);
+    let effective = state.effective_skills(layout);
     let mut sums = None;
     for _ in 0..3 {
         let input = PassInput {
@@ -115,6 +120,7 @@ fn objective(
             dropped: false,
             centre: &centre,
             objective: true,
+            effective: &effective,
         };
         sums = Some(pass::run(&input, &mut items));
     }
@@ -123,6 +129,14 @@ fn objective(
     let n = layout.n_ranked();
     let mut gradient: Vec<f64> = (0..n).map(|i| sums.row(i)[0]).collect();
     gradient.extend_from_slice(&sums.hub_gradient);
+    // The cells' terms: their gradients before the elimination reduces the others'.
+    let eliminated = deviations::eliminate(
+        layout,
+        &state.deviations,
+        &state.deviation_variance,
+        &mut sums,
+    );
+    gradient.extend_from_slice(&eliminated.gradient);
     (sums.objective, gradient)
 }
 
@@ -132,6 +146,8 @@ fn the_objective_s_differences_match_the_gradient() {
     let selection = Selection::new(&data, None);
     let layout = layout(&selection).expect("a valid layout");
     assert!(layout.has_ties);
+    // Two strata in each of the binary and the numeric benchmark: four with deviations.
+    assert_eq!(layout.deviations.n_strata(), 4);
     let settings = Settings {
         alpha: 0.5,
         tolerance: 1e-10,
@@ -160,16 +176,26 @@ fn the_objective_s_differences_match_the_gradient() {
     for &index in layout.location_parameter.iter().filter(|&&i| i != NONE) {
         parameters[index as usize] += 0.2;
     }
-    let (_, gradient) = objective(selection, &layout, &fitted.state, &parameters);
+    let mut state = fitted.state.clone();
+    for variance in &mut state.deviation_variance {
+        *variance = 0.3;
+    }
+    let cells: Vec<f64> = (0..layout.deviations.n_cells())
+        .map(|_| rng.random::<f64>() - 0.5)
+        .collect();
+    let (_, gradient) = objective(selection, &layout, &state, &parameters, &cells);
+    assert_eq!(gradient.len(), parameters.len() + cells.len());
     let step = 1e-5;
+    let at = |index: usize, shift: f64| {
+        let (mut parameters, mut cells) = (parameters.clone(), cells.clone());
+        match index.checked_sub(parameters.len()) {
+            None => parameters[index] += shift,
+            Some(cell) => cells[cell] += shift,
+        }
+        objective(selection, &layout, &state, &parameters, &cells).0
+    };
     for (index, &want) in gradient.iter().enumerate() {
-        let mut up = parameters.clone();
-        up[index] += step;
-        let mut down = parameters.clone();
-        down[index] -= step;
-        let difference = (objective(selection, &layout, &fitted.state, &up).0
-            - objective(selection, &layout, &fitted.state, &down).0)
-            / (2.0 * step);
+        let difference = (at(index, step) - at(index, -step)) / (2.0 * step);
         assert!(
             (difference - want).abs() < 1e-5 * (1.0 + want.abs()),
             "parameter {index}: differences {difference}, gradient {want}"

@@ -2,6 +2,9 @@
 //! the gradient and curvature of its measurers' skills and of its hubs, with the
 //! difficulty profiled out (see `pass.rs`).
 
+use super::deviations::{
+    CELL_CROSS, CELL_DIAGONAL, CELL_GRADIENT, CELL_LOCATION, CELL_SCALE, CELL_STRIDE,
+};
 use super::pass::Entry;
 use super::prior::Effect;
 use super::sums::{Sums, CENTRE, COUPLING, DIAGONAL, DROPPED, GRADIENT};
@@ -32,6 +35,9 @@ pub(crate) struct CardinalSample<'a> {
     pub precision: f64,
     /// 1/τ².
     pub prior: f64,
+    /// The sample's stratum has deviations: the first of its cells (see
+    /// `deviations.rs`).
+    pub cells: Option<usize>,
 }
 
 /// Scatters one cardinal sample's terms, its difficulty already stepped.
@@ -157,6 +163,28 @@ pub(crate) fn scatter(sums: &mut Sums, sample: &CardinalSample) {
         }
         sums.hub_gradient[hubs.spread] +=
             0.5 * weight * slope * deviation * prior * inverse * inverse;
+    }
+    if let Some(base) = sample.cells {
+        // A cell moves its entry's outcome as the skill does, but not the location
+        // (z reads the common skills): the skill's terms less the chain rule's.
+        for entry in sample.entries {
+            let w = entry.curvature;
+            let coupling = -weight * w * prior * inverse;
+            let own = weight * w * (1.0 - w * inverse);
+            let mut gradient = weight * entry.residual;
+            if binary {
+                gradient -= 0.5 * weight * inverse * (entry.value - slope * w * inverse);
+            }
+            let cell = (base + entry.local as usize) * CELL_STRIDE;
+            let row = &mut sums.cells[cell..cell + CELL_STRIDE];
+            row[CELL_GRADIENT] += gradient;
+            row[CELL_DIAGONAL] += own;
+            row[CELL_CROSS] += own + per_skill * coupling;
+            row[CELL_LOCATION] += coupling;
+            if hubs.scale.is_some() {
+                row[CELL_SCALE] += weight * (-entry.value / KAPPA2 + first * w * inverse);
+            }
+        }
     }
     let squared = deviation * deviation * prior;
     sums.hub_gradient[hubs.location] += location_gradient;

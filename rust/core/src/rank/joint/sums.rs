@@ -41,10 +41,12 @@ pub(crate) struct Sums {
     pub centre_gradient: f64,
     pub centre_curvature: f64,
     pub centre_hubs: Vec<f64>,
+    /// Per (model, stratum) deviation cell, a row of `deviations::CELL_STRIDE` values.
+    pub cells: Vec<f64>,
 }
 
 impl Sums {
-    pub fn new(n: usize, n_parameters: usize, full: bool) -> Self {
+    pub fn new(n: usize, n_parameters: usize, n_cells: usize, full: bool) -> Self {
         let hubs = n_parameters - n;
         let stride = COUPLING + hubs;
         Sums {
@@ -64,6 +66,7 @@ impl Sums {
             centre_gradient: 0.0,
             centre_curvature: 0.0,
             centre_hubs: vec![0.0; hubs],
+            cells: vec![0.0; n_cells * super::deviations::CELL_STRIDE],
         }
     }
 
@@ -81,6 +84,7 @@ impl Sums {
         self.centre_gradient += other.centre_gradient;
         self.centre_curvature += other.centre_curvature;
         add_into(&mut self.centre_hubs, &other.centre_hubs);
+        add_into(&mut self.cells, &other.cells);
         self
     }
 
