@@ -25,10 +25,11 @@
 //! model's skill move together. While a benchmark's σ² is above its bound the fit
 //! therefore takes the arrowhead step (`fit.rs`): the full step's exact skill–skill
 //! couplings beside the cells' dropped ones do not make a contracting step (one fit of
-//! 22 models ran 10,000 passes). σ_k² takes an EM step per pass (see [`step_variances`]). Cells are
-//! dense (model × stratum), so they are kept only up to [`CELL_LIMIT`].
+//! 22 models ran 10,000 passes). σ_k² takes an EM step per pass (see
+//! [`step_variances`]). Cells are dense (model × stratum), so they are kept only up to
+//! [`CELL_LIMIT`].
 
-use super::layout::{Reading, NONE};
+use super::layout::{Layout, Reading, NONE};
 use super::sums::{Sums, COUPLING, DIAGONAL, GRADIENT};
 
 /// Most cells (ranked models × deviation strata) a selection gets deviations for: every
@@ -40,9 +41,6 @@ pub(crate) const VARIANCE_START: f64 = 0.25;
 /// Bounds of σ²: at the lower one the deviations are nil for every purpose.
 pub(crate) const VARIANCE_MIN: f64 = 1e-6;
 pub(crate) const VARIANCE_MAX: f64 = 100.0;
-/// A σ² step goes to at most 4 σ² + this (from the bound, a step to the size of
-/// deviations that matter).
-const SMALL_VARIANCE: f64 = 1e-2;
 
 /// A cell's row in the pass sums: gradient, diagonal curvature, coupling to its model's
 /// skill, to its stratum's location, to its benchmark's numeric scale.
@@ -99,26 +97,22 @@ impl Deviations {
             }
         }
         let total: usize = counts.iter().sum();
+        let chosen: Vec<usize> = (0..n_locations)
+            .filter(|&group| counts[group] > 0 && per_spread[spread_of[group] as usize] >= 2)
+            .collect();
         let mut deviations = Deviations {
             stratum: vec![NONE; n_locations],
             n,
             ..Default::default()
         };
-        for group in 0..n_locations {
-            let spread = spread_of[group];
-            if counts[group] > 0 && per_spread[spread as usize] >= 2 {
-                deviations.stratum[group] = deviations.location.len() as u32;
-                deviations.location.push(group as u32);
-                deviations.spread.push(spread);
-                deviations.share.push(counts[group] as f64 / total as f64);
-            }
+        if chosen.len() * n > CELL_LIMIT {
+            return deviations;
         }
-        if deviations.n_cells() > CELL_LIMIT {
-            return Deviations {
-                stratum: vec![NONE; n_locations],
-                n,
-                ..Default::default()
-            };
+        for group in chosen {
+            deviations.stratum[group] = deviations.location.len() as u32;
+            deviations.location.push(group as u32);
+            deviations.spread.push(spread_of[group]);
+            deviations.share.push(counts[group] as f64 / total as f64);
         }
         deviations
     }
@@ -157,7 +151,7 @@ impl Deviations {
 /// Whether any benchmark's deviations are above their bound: at it a cell's prior
 /// precision (1/σ² = 10⁶) leaves nothing for the dropped couplings to misstate, and the
 /// fit may take the full step.
-pub(crate) fn active(layout: &super::layout::Layout, variance: &[f64]) -> bool {
+pub(crate) fn active(layout: &Layout, variance: &[f64]) -> bool {
     let cells = &layout.deviations;
     cells.n_cells() > 0
         && cells
@@ -174,11 +168,7 @@ pub(crate) struct Eliminated {
 }
 
 /// The hub numbers (parameter index − n) of a stratum's location and numeric scale.
-fn hubs(
-    deviations: &Deviations,
-    layout: &super::layout::Layout,
-    stratum: usize,
-) -> (usize, Option<usize>) {
+fn hubs(deviations: &Deviations, layout: &Layout, stratum: usize) -> (usize, Option<usize>) {
     let n = layout.n_ranked();
     let group = deviations.location[stratum] as usize;
     let location = layout.location_parameter[group] as usize - n;
@@ -193,7 +183,7 @@ fn hubs(
 /// cells with data: the objective judges the extrapolation's jumps, σ² included) and
 /// eliminates the cells from the skills' and hubs' Newton system.
 pub(crate) fn eliminate(
-    layout: &super::layout::Layout,
+    layout: &Layout,
     deviations: &[f64],
     variance: &[f64],
     sums: &mut Sums,
@@ -242,7 +232,7 @@ pub(crate) fn eliminate(
 /// The cells' steps given the skills' and hubs' `step` (before damping), with the sums
 /// of the same pass.
 pub(crate) fn cell_steps(
-    layout: &super::layout::Layout,
+    layout: &Layout,
     sums: &Sums,
     eliminated: &Eliminated,
     step: &[f64],
@@ -267,103 +257,75 @@ pub(crate) fn cell_steps(
     steps
 }
 
-/// One Fisher-scoring step of each benchmark's σ² on the Laplace approximation of the
-/// marginal likelihood of its cells (u integrated out, the skill's uncertainty
-/// included): gradient ½ Σ (u²/σ² − q)/σ², information ½ Σ q²/σ⁴, q = 1 − v/σ² the
-/// data's share of a cell's posterior precision, v its posterior variance (v = 1/D +
-/// (x/D)²/S, S the skill's curvature with its cells eliminated: the block inverse of the
-/// skill and its cells). Its fixed point is EM's, σ² = mean(u² + v); unlike EM's its step
-/// does not vanish near σ² = 0 (there it is Σ (g² − d) / Σ d², the one-step estimate
-/// from 0), so a benchmark whose strata rank the models alike reaches the bound in a few
-/// passes, and one that differs leaves it. Returns the largest change of a σ² (u moves
+/// One EM step of each benchmark's σ²: the mean over its cells with data of u² + v, v a
+/// cell's posterior variance with the skill's uncertainty included (v = 1/D + (x/D)²/S,
+/// S the skill's curvature with its cells eliminated: the block inverse of the skill and
+/// its cells). EM's step near σ² = 0 is of order σ⁴ (it would take thousands of passes
+/// to get there), so while EM lowers a σ² whose marginal likelihood falls from 0 (the
+/// score test: Σ (g² − d̃) ≤ 0, g a cell's gradient at u = 0 and d̃ its information with
+/// the skill free; the strata rank the models alike), σ² goes to its bound at once; from
+/// there EM's steps are below any tolerance. Returns the largest change of a σ² (u moves
 /// by about Δσ² times its gradient, which is what the fit's tolerance is about).
 pub(crate) fn step_variances(
-    layout: &super::layout::Layout,
+    layout: &Layout,
     sums: &Sums,
     eliminated: &Eliminated,
     deviations: &[f64],
     variance: &mut [f64],
-    damping: &mut VarianceDamping,
 ) -> f64 {
     let cells = &layout.deviations;
     let n = cells.n;
-    let mut gradient = vec![0.0; variance.len()];
-    let mut information = vec![0.0; variance.len()];
-    let (mut total, mut counts) = (vec![0.0; variance.len()], vec![0usize; variance.len()]);
+    let groups = variance.len();
+    let (mut total, mut score) = (vec![0.0; groups], vec![0.0; groups]);
+    let mut counts = vec![0usize; groups];
+    // Each skill's curvature before its cells were eliminated.
+    let mut whole: Vec<f64> = (0..n)
+        .map(|model| sums.skills[model * sums.stride + DIAGONAL])
+        .collect();
+    for cell in 0..cells.n_cells() {
+        let cross = sums.cells[cell * CELL_STRIDE + CELL_CROSS];
+        whole[cell % n] += cross * cross / eliminated.curvature[cell];
+    }
     for stratum in 0..cells.n_strata() {
         let group = cells.spread[stratum] as usize;
-        let sigma2 = variance[group];
-        for model in 0..n {
+        for (model, &whole) in whole.iter().enumerate() {
             let cell = stratum * n + model;
             let row = &sums.cells[cell * CELL_STRIDE..(cell + 1) * CELL_STRIDE];
-            if row[CELL_DIAGONAL] <= 0.0 {
+            let d = row[CELL_DIAGONAL];
+            if d <= 0.0 {
                 continue;
             }
             let inverse = 1.0 / eliminated.curvature[cell];
             let skill = sums.skills[model * sums.stride + DIAGONAL].max(1e-12);
-            let posterior = inverse + (row[CELL_CROSS] * inverse).powi(2) / skill;
-            let share = (1.0 - posterior / sigma2).clamp(0.0, 1.0);
             let u = deviations[cell];
-            // Both scaled by σ⁴ (and ½ dropped), which the step's ratio undoes.
-            gradient[group] += (u * u / sigma2 - share) * sigma2;
-            information[group] += share * share;
-            total[group] += u * u + posterior;
+            total[group] += u * u + inverse + (row[CELL_CROSS] * inverse).powi(2) / skill;
             counts[group] += 1;
+            let at_zero = row[CELL_GRADIENT] + d * u;
+            score[group] += at_zero * at_zero - d * (1.0 - d / whole.max(d));
         }
     }
     let mut change: f64 = 0.0;
     for (group, variance) in variance.iter_mut().enumerate() {
-        if information[group] <= 0.0 {
+        if counts[group] == 0 {
             continue;
         }
         let em = total[group] / counts[group] as f64;
-        let step = gradient[group] / information[group];
-        let after = if step < 0.0 && em < *variance {
-            let factor = damping.update(group, step);
-            (*variance + factor * step).max(*variance / 4.0).min(em)
+        let after = if score[group] <= 0.0 && em < *variance {
+            VARIANCE_MIN
         } else {
-            em
-        }
-        .clamp(VARIANCE_MIN, VARIANCE_MAX);
+            em.clamp(VARIANCE_MIN, VARIANCE_MAX)
+        };
         change = change.max((after - *variance).abs());
         *variance = after;
     }
     change
 }
 
-/// Per spread group, the share of the σ² step taken: the scoring steps can overshoot
-/// (the cells' and skills' steps of the same pass move the target), so a step that
-/// reverses the last halves the share, and one that follows it grows it back.
-pub(crate) struct VarianceDamping {
-    factor: Vec<f64>,
-    last: Vec<f64>,
-}
-
-impl VarianceDamping {
-    pub fn new(groups: usize) -> VarianceDamping {
-        VarianceDamping {
-            factor: vec![1.0; groups],
-            last: vec![0.0; groups],
-        }
-    }
-
-    fn update(&mut self, group: usize, step: f64) -> f64 {
-        let factor = &mut self.factor[group];
-        *factor = if step * self.last[group] < 0.0 {
-            (*factor * 0.5).max(1.0 / 64.0)
-        } else {
-            (*factor * 1.5).min(1.0)
-        };
-        self.last[group] = step;
-        *factor
-    }
-}
-
 /// How the skills' errors carry to the scores θ + Σ w u: given the skill, a cell's
 /// posterior has mean −(x/D) θ (up to a constant) and variance 1/D, so a score is
 /// a θ + e with a = 1 − Σ w x/D and e of variance Σ w²/D. Returns (a, var e) per model.
 pub(crate) fn score_errors(
-    layout: &super::layout::Layout,
+    layout: &Layout,
     sums: &Sums,
     eliminated: &Eliminated,
 ) -> (Vec<f64>, Vec<f64>) {

@@ -93,7 +93,6 @@ pub(crate) struct Fitter<'a> {
     /// The deviations' variances are held (a bootstrap replicate: resampled samples
     /// weigh some cells twice or more, which reads as a model × stratum interaction).
     held_variances: bool,
-    variance_damping: deviations::VarianceDamping,
     locations: Vec<usize>,
     roles: Vec<Role>,
     steps: usize,
@@ -157,7 +156,6 @@ impl<'a> Fitter<'a> {
             full_steps,
             full: use_full(layout),
             held_variances,
-            variance_damping: deviations::VarianceDamping::new(layout.spread_parameter.len()),
             locations,
             roles,
             // Difficulties start at their location: a few Newton steps place them first;
@@ -264,7 +262,6 @@ impl<'a> Fitter<'a> {
                 &eliminated,
                 &state.deviations,
                 &mut state.deviation_variance,
-                &mut self.variance_damping,
             ));
         }
         for (index, (value, step)) in state.parameters.iter_mut().zip(&step).enumerate() {
