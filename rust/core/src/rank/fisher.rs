@@ -145,20 +145,8 @@ pub(crate) fn plackett_luce_information(
 /// Standard errors of the centred scores from an information matrix; `None` if it is not
 /// positive definite (after fixing the free scale when `scale_free`).
 pub(crate) fn centred_standard_errors(
-    information: DMatrix<f64>,
-    scale_free: bool,
-) -> Option<Vec<f64>> {
-    let n = information.nrows();
-    centred_standard_errors_of(information, scale_free, &vec![1.0; n], &vec![0.0; n])
-}
-
-/// Standard errors of centred scores s_i = a_i θ_i + e_i, with θ's information matrix,
-/// `scale` a and independent noise e of variance `noise`.
-pub(crate) fn centred_standard_errors_of(
     mut information: DMatrix<f64>,
     scale_free: bool,
-    scale: &[f64],
-    noise: &[f64],
 ) -> Option<Vec<f64>> {
     let n = information.nrows();
     if n == 0 {
@@ -168,24 +156,25 @@ pub(crate) fn centred_standard_errors_of(
         let mean_diagonal = information.diagonal().mean().abs().max(1e-12);
         information.add_scalar_mut(mean_diagonal / n as f64);
     }
-    let mut covariance = information.cholesky()?.inverse();
-    for i in 0..n {
-        for j in 0..n {
-            covariance[(i, j)] *= scale[i] * scale[j];
-        }
-        covariance[(i, i)] += noise[i];
+    let covariance = information.cholesky()?.inverse();
+    Some(centred_errors_of_covariance(&covariance))
+}
+
+/// Standard errors of the centred scores s_i − mean(s) from the scores' covariance.
+pub(crate) fn centred_errors_of_covariance(covariance: &DMatrix<f64>) -> Vec<f64> {
+    let n = covariance.nrows();
+    if n == 0 {
+        return Vec::new();
     }
     let row_means: Vec<f64> = (0..n).map(|i| covariance.row(i).mean()).collect();
     let grand_mean = row_means.iter().sum::<f64>() / n as f64;
-    Some(
-        (0..n)
-            .map(|i| {
-                (covariance[(i, i)] - 2.0 * row_means[i] + grand_mean)
-                    .max(0.0)
-                    .sqrt()
-            })
-            .collect(),
-    )
+    (0..n)
+        .map(|i| {
+            (covariance[(i, i)] - 2.0 * row_means[i] + grand_mean)
+                .max(0.0)
+                .sqrt()
+        })
+        .collect()
 }
 
 /// The standard normal quantile, by Acklam's rational approximation (relative error

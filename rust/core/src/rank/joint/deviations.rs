@@ -18,19 +18,32 @@
 //! The leaderboard score is the skill on the selection: θ_m + Σ_s w_s u_{m,s}, w_s the
 //! share of the selection's cardinal samples in stratum s.
 //!
-//! In the fit each (model, stratum) cell is eliminated from the Newton system by its own
-//! Schur complement (its couplings to its model's skill, its stratum's location and its
-//! benchmark's numeric scale kept, those to other cells dropped, as the arrowhead step
-//! drops skill–skill couplings) and stepped by back-substitution, so a cell and its
-//! model's skill move together. While a benchmark's σ² is above its bound the fit
-//! therefore takes the arrowhead step (`fit.rs`): the full step's exact skill–skill
-//! couplings beside the cells' dropped ones do not make a contracting step (one fit of
-//! 22 models ran 10,000 passes). σ_k² takes an EM step per pass (see
-//! [`step_variances`]). Cells are dense (model × stratum), so they are kept only up to
+//! In the fit the cells are parameters of the Newton system beside the skills, with
+//! every coupling the data give them (to their model's and the other measurers' skills
+//! and cells, to their stratum's location, their benchmark's spread, numeric scale and
+//! measurer effect; `scatter.rs`). The full step factorises them with the rest; the
+//! arrowhead step eliminates each cell into its model's skill and its hubs by its own
+//! Schur complement and drops its couplings to other rows, as it drops the skills'
+//! (`solve.rs`); each pass then moves every stratum's cells to mean 0 with its location
+//! ([`centre_strata`]), the one direction that step crawls along. σ_k² is set each pass
+//! to the maximum of the cells' Laplace-approximated marginal likelihood given the pass
+//! ([`step_variances`]), which the objective judging the extrapolation's jumps includes
+//! ([`marginal_terms`]). Cells are dense (model × stratum), so they are kept only up to
 //! [`CELL_LIMIT`].
+//!
+//! Where every sample of a model lies in strata with deviations, a model × benchmark
+//! difference can be read as either benchmark's deviations: the marginal likelihood
+//! then has more than one maximum in the σ_k², which rank the models alike (the
+//! `rank_joint_timings` data: binary σ² 5e-5 and numeric 0.31 from a cold start, 0.32
+//! and 1e-6 from a warm one; Kendall tau 0.9954 both).
 
+use rayon::prelude::*;
+
+use super::super::lists::Selection;
 use super::layout::{Layout, Reading, NONE};
-use super::sums::{Sums, COUPLING, DIAGONAL, GRADIENT};
+use super::solve::Cell;
+use super::sums::{Sums, DIAGONAL};
+use super::Item;
 
 /// Most cells (ranked models × deviation strata) a selection gets deviations for: every
 /// pass accumulator holds a row per cell.
@@ -42,14 +55,20 @@ pub(crate) const VARIANCE_START: f64 = 0.25;
 pub(crate) const VARIANCE_MIN: f64 = 1e-6;
 pub(crate) const VARIANCE_MAX: f64 = 100.0;
 
-/// A cell's row in the pass sums: gradient, diagonal curvature, coupling to its model's
-/// skill, to its stratum's location, to its benchmark's numeric scale.
+/// A cell's row in the pass sums: gradient, diagonal curvature, the Gershgorin size of
+/// its couplings to other rows (the arrowhead step drops them), its term of the measurer
+/// effect's centre (as a skill's `CENTRE`), its coupling to its model's skill, then to
+/// its stratum's location, its benchmark's spread, numeric scale and measurer effect.
 pub(crate) const CELL_GRADIENT: usize = 0;
 pub(crate) const CELL_DIAGONAL: usize = 1;
-pub(crate) const CELL_CROSS: usize = 2;
-pub(crate) const CELL_LOCATION: usize = 3;
-pub(crate) const CELL_SCALE: usize = 4;
-pub(crate) const CELL_STRIDE: usize = 5;
+pub(crate) const CELL_DROPPED: usize = 2;
+pub(crate) const CELL_CENTRE: usize = 3;
+pub(crate) const CELL_CROSS: usize = 4;
+pub(crate) const CELL_LOCATION: usize = 5;
+pub(crate) const CELL_SPREAD: usize = 6;
+pub(crate) const CELL_SCALE: usize = 7;
+pub(crate) const CELL_MEASURER: usize = 8;
+pub(crate) const CELL_STRIDE: usize = 9;
 
 /// Which strata get deviations, and where their cells live: cell (s, m) is s · n + m.
 #[derive(Debug, Clone, Default)]
@@ -148,197 +167,227 @@ impl Deviations {
     }
 }
 
-/// Whether any benchmark's deviations are above their bound: at it a cell's prior
-/// precision (1/σ² = 10⁶) leaves nothing for the dropped couplings to misstate, and the
-/// fit may take the full step.
-pub(crate) fn active(layout: &Layout, variance: &[f64]) -> bool {
+/// The hubs (hub numbers, parameter index − n) of a stratum's cells, with the slots of
+/// their couplings in a cell's row: location, spread, numeric scale, measurer effect.
+fn hubs(layout: &Layout, stratum: usize) -> Vec<(usize, usize)> {
     let cells = &layout.deviations;
-    cells.n_cells() > 0
-        && cells
-            .spread
-            .iter()
-            .any(|&group| variance[group as usize] > VARIANCE_MIN)
-}
-
-/// What the back-substitution needs of each cell after [`eliminate`].
-pub(crate) struct Eliminated {
-    /// Per cell: its curvature D = d + 1/σ² and gradient G = g − u/σ².
-    pub curvature: Vec<f64>,
-    pub gradient: Vec<f64>,
-}
-
-/// The hub numbers (parameter index − n) of a stratum's location and numeric scale.
-fn hubs(deviations: &Deviations, layout: &Layout, stratum: usize) -> (usize, Option<usize>) {
     let n = layout.n_ranked();
-    let group = deviations.location[stratum] as usize;
-    let location = layout.location_parameter[group] as usize - n;
-    let scale = match layout.scale_parameter[deviations.spread[stratum] as usize] {
-        NONE => None,
-        index => Some(index as usize - n),
-    };
-    (location, scale)
+    let group = cells.spread[stratum] as usize;
+    let location = layout.location_parameter[cells.location[stratum] as usize];
+    [
+        (location, CELL_LOCATION),
+        (layout.spread_parameter[group], CELL_SPREAD),
+        (layout.scale_parameter[group], CELL_SCALE),
+        (layout.measurer_parameter[group], CELL_MEASURER),
+    ]
+    .into_iter()
+    .filter(|&(index, _)| index != NONE)
+    .map(|(index, slot)| (index as usize - n, slot))
+    .collect()
 }
 
-/// Adds the cells' prior terms (and their part of the objective, log N(u; 0, σ²) of the
-/// cells with data: the objective judges the extrapolation's jumps, σ² included) and
-/// eliminates the cells from the skills' and hubs' Newton system.
-pub(crate) fn eliminate(
+/// The cells' rows of the Newton system: their pass sums with the prior N(0, σ²) added
+/// (and its −u²/2σ² to the objective; see [`marginal_terms`] for the rest) and the hubs'
+/// factors applied. Call after `prior::complete_sums`.
+pub(crate) fn system(
     layout: &Layout,
     deviations: &[f64],
     variance: &[f64],
     sums: &mut Sums,
-) -> Eliminated {
+) -> Vec<Cell> {
     let cells = &layout.deviations;
     let n = cells.n;
-    let mut eliminated = Eliminated {
-        curvature: vec![0.0; cells.n_cells()],
-        gradient: vec![0.0; cells.n_cells()],
-    };
+    let mut system = Vec::with_capacity(cells.n_cells());
     for stratum in 0..cells.n_strata() {
         let sigma2 = variance[cells.spread[stratum] as usize];
-        let (location, scale) = hubs(cells, layout, stratum);
+        let hubs = hubs(layout, stratum);
         for model in 0..n {
             let cell = stratum * n + model;
             let row = &sums.cells[cell * CELL_STRIDE..(cell + 1) * CELL_STRIDE];
-            let (g, d, cross) = (row[CELL_GRADIENT], row[CELL_DIAGONAL], row[CELL_CROSS]);
-            let (to_location, to_scale) = (row[CELL_LOCATION], row[CELL_SCALE]);
             let u = deviations[cell];
+            let mut couplings = [(0, 0.0); 4];
+            for (coupling, &(hub, slot)) in couplings.iter_mut().zip(&hubs) {
+                *coupling = (hub, row[slot] * sums.hub_factor[hub]);
+            }
+            system.push(Cell {
+                model,
+                curvature: row[CELL_DIAGONAL] + 1.0 / sigma2,
+                dropped: row[CELL_DROPPED],
+                gradient: row[CELL_GRADIENT] - u / sigma2,
+                cross: row[CELL_CROSS],
+                couplings,
+            });
             sums.objective -= 0.5 * u * u / sigma2;
-            if d > 0.0 {
-                sums.objective -= 0.5 * sigma2.ln();
-            }
-            let curvature = d + 1.0 / sigma2;
-            let gradient = g - u / sigma2;
-            eliminated.curvature[cell] = curvature;
-            eliminated.gradient[cell] = gradient;
-            let inverse = 1.0 / curvature;
-            let skill = sums.row(model);
-            skill[GRADIENT] -= cross * gradient * inverse;
-            skill[DIAGONAL] -= cross * cross * inverse;
-            skill[COUPLING + location] -= cross * to_location * inverse;
-            sums.hub_gradient[location] -= to_location * gradient * inverse;
-            sums.hub_diagonal[location] -= to_location * to_location * inverse;
-            if let Some(hub) = scale {
-                sums.row(model)[COUPLING + hub] -= cross * to_scale * inverse;
-                sums.hub_gradient[hub] -= to_scale * gradient * inverse;
-                sums.hub_diagonal[hub] -= to_scale * to_scale * inverse;
-                sums.hub_pair(hub, location, -to_location * to_scale * inverse);
-            }
         }
     }
-    eliminated
+    system
 }
 
-/// The cells' steps given the skills' and hubs' `step` (before damping), with the sums
-/// of the same pass.
-pub(crate) fn cell_steps(
+/// Moves each stratum's cells to mean 0, with its location and its samples'
+/// difficulties by the same amount. The likelihood reads only θ + u − b, and b's prior
+/// only b − μ, so along that direction only the cells' prior changes, and this is its
+/// optimum. The arrowhead step, which drops the couplings between the cells of a sample's
+/// models, crawls along it (on 1000 models × 1M samples in 16 strata, a location moved
+/// by 1e-5 a pass for hundreds of passes); the skills' common shift is fixed the same way
+/// (`prior::apply_shift`). Returns the largest move.
+pub(crate) fn centre_strata(
     layout: &Layout,
-    sums: &Sums,
-    eliminated: &Eliminated,
-    step: &[f64],
-) -> Vec<f64> {
+    selection: &Selection,
+    deviations: &mut [f64],
+    parameters: &mut [f64],
+    items: &mut [Item],
+) -> f64 {
     let cells = &layout.deviations;
     let n = cells.n;
-    let mut steps = vec![0.0; cells.n_cells()];
-    for stratum in 0..cells.n_strata() {
-        let (location, scale) = hubs(cells, layout, stratum);
-        for model in 0..n {
-            let cell = stratum * n + model;
-            let row = &sums.cells[cell * CELL_STRIDE..(cell + 1) * CELL_STRIDE];
-            let mut right = eliminated.gradient[cell]
-                - row[CELL_CROSS] * step[model]
-                - row[CELL_LOCATION] * step[n + location];
-            if let Some(hub) = scale {
-                right -= row[CELL_SCALE] * step[n + hub];
-            }
-            steps[cell] = right / eliminated.curvature[cell];
-        }
+    if n == 0 || cells.n_strata() == 0 {
+        return 0.0;
     }
-    steps
+    // Per location group: the move of its stratum's cells.
+    let mut moves = vec![0.0; cells.stratum.len()];
+    let mut largest: f64 = 0.0;
+    for (stratum, values) in deviations.chunks_exact_mut(n).enumerate() {
+        let mean = values.iter().sum::<f64>() / n as f64;
+        if mean == 0.0 {
+            continue;
+        }
+        for value in values.iter_mut() {
+            *value -= mean;
+        }
+        let group = cells.location[stratum] as usize;
+        parameters[layout.location_parameter[group] as usize] -= mean;
+        moves[group] = mean;
+        largest = largest.max(mean.abs());
+    }
+    if largest > 0.0 {
+        items
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(position, item)| {
+                let group = layout.location[selection.sample(position)];
+                if group != NONE {
+                    item.difficulty -= moves[group as usize];
+                }
+            });
+    }
+    largest
 }
 
-/// One EM step of each benchmark's σ²: the mean over its cells with data of u² + v, v a
-/// cell's posterior variance with the skill's uncertainty included (v = 1/D + (x/D)²/S,
-/// S the skill's curvature with its cells eliminated: the block inverse of the skill and
-/// its cells). EM's step near σ² = 0 is of order σ⁴ (it would take thousands of passes
-/// to get there), so while EM lowers a σ² whose marginal likelihood falls from 0 (the
-/// score test: Σ (g² − d̃) ≤ 0, g a cell's gradient at u = 0 and d̃ its information with
-/// the skill free; the strata rank the models alike), σ² goes to its bound at once; from
-/// there EM's steps are below any tolerance. Returns the largest change of a σ² (u moves
-/// by about Δσ² times its gradient, which is what the fit's tolerance is about).
+/// The objective's terms in σ² beyond the cells' −u²/2σ²: Laplace's approximation of
+/// the cells and their skills integrated out, −½ Σ log(1 + σ² d) over the cells (d a
+/// cell's data curvature) − ½ Σ log(S/C) over the models (S a skill's curvature with its
+/// cells eliminated, C without). Its σ²-derivative is ½ Σ (u² + v)/σ⁴ − K/2σ², v as in
+/// [`step_variances`], whose EM steps it therefore rises along; without it the objective
+/// (the joint density of the cells) falls as σ² rises to its EM value, and the
+/// extrapolation refuses every jump. The skills' and cells' gradients leave these terms
+/// out (as they leave out the curvature's own derivatives): they only judge the jumps.
+pub(crate) fn marginal_terms(
+    layout: &Layout,
+    sums: &Sums,
+    system: &[Cell],
+    variance: &[f64],
+) -> f64 {
+    let cells = &layout.deviations;
+    let n = cells.n;
+    if n == 0 || system.is_empty() {
+        return 0.0;
+    }
+    let whole: Vec<f64> = (0..n)
+        .map(|model| sums.skills[model * sums.stride + DIAGONAL])
+        .collect();
+    let mut eliminated = whole.clone();
+    let mut total = 0.0;
+    for (index, cell) in system.iter().enumerate() {
+        let d = sums.cells[index * CELL_STRIDE + CELL_DIAGONAL];
+        let sigma2 = variance[cells.spread[index / n] as usize];
+        total -= 0.5 * (sigma2 * d.max(0.0)).ln_1p();
+        eliminated[cell.model] -= cell.cross * cell.cross / cell.curvature;
+    }
+    for (eliminated, whole) in eliminated.iter().zip(&whole) {
+        if *whole > 0.0 && *eliminated > 0.0 {
+            total -= 0.5 * (eliminated / whole).ln();
+        }
+    }
+    total
+}
+
+/// Each benchmark's σ² at the maximum of the objective of [`marginal_terms`] (the cells
+/// and their skills integrated out by Laplace's method), given the pass's cells. A cell
+/// is read as normal data: its posterior mode at σ² is u(σ²) = σ²y/(1 + σ²d), y = g + d u
+/// its data's gradient at u = 0 (g the gradient at the pass's u; at the fit's fixed point
+/// u = σ²y/(1 + σ²d) exactly), and its posterior variance with
+/// its skill's uncertainty included is v = 1/D + (x/D)²/S (S the skill's curvature with
+/// its cells eliminated: the block inverse of the skill and its cells). The score,
+/// ½ Σ (u² + v − σ²)/σ⁴ over the cells with data, is then
+/// ½ Σ [(y² + x²/S)/(1 + σ²d)² − d/(1 + σ²d)], whose zero (EM's fixed point, σ² the mean
+/// of u² + v) is found by bisection in log σ²; where the score at σ² = 0 is ≤ 0 (the
+/// strata rank the models alike) σ² goes to its bound. EM's own steps near that bound
+/// are of order σ⁴, thousands of passes either way; a scoring step taken with the cells
+/// of the last σ² overshoots, as the cells lag behind it. Call with the cells the pass
+/// read (before their step). Returns the largest change of a σ².
 pub(crate) fn step_variances(
     layout: &Layout,
     sums: &Sums,
-    eliminated: &Eliminated,
+    system: &[Cell],
     deviations: &[f64],
     variance: &mut [f64],
 ) -> f64 {
     let cells = &layout.deviations;
     let n = cells.n;
-    let groups = variance.len();
-    let (mut total, mut score) = (vec![0.0; groups], vec![0.0; groups]);
-    let mut counts = vec![0usize; groups];
-    // Each skill's curvature before its cells were eliminated.
-    let mut whole: Vec<f64> = (0..n)
+    // Each skill's curvature with its cells eliminated.
+    let mut eliminated: Vec<f64> = (0..n)
         .map(|model| sums.skills[model * sums.stride + DIAGONAL])
         .collect();
-    for cell in 0..cells.n_cells() {
-        let cross = sums.cells[cell * CELL_STRIDE + CELL_CROSS];
-        whole[cell % n] += cross * cross / eliminated.curvature[cell];
+    for cell in system {
+        eliminated[cell.model] -= cell.cross * cell.cross / cell.curvature;
     }
-    for stratum in 0..cells.n_strata() {
-        let group = cells.spread[stratum] as usize;
-        for (model, &whole) in whole.iter().enumerate() {
-            let cell = stratum * n + model;
-            let row = &sums.cells[cell * CELL_STRIDE..(cell + 1) * CELL_STRIDE];
-            let d = row[CELL_DIAGONAL];
-            if d <= 0.0 {
-                continue;
-            }
-            let inverse = 1.0 / eliminated.curvature[cell];
-            let skill = sums.skills[model * sums.stride + DIAGONAL].max(1e-12);
-            let u = deviations[cell];
-            total[group] += u * u + inverse + (row[CELL_CROSS] * inverse).powi(2) / skill;
-            counts[group] += 1;
-            let at_zero = row[CELL_GRADIENT] + d * u;
-            score[group] += at_zero * at_zero - d * (1.0 - d / whole.max(d));
-        }
-    }
-    let mut change: f64 = 0.0;
-    for (group, variance) in variance.iter_mut().enumerate() {
-        if counts[group] == 0 {
+    // Per cell with data: its group, d, and y² + x²/S.
+    let mut terms = Vec::with_capacity(system.len());
+    for (index, cell) in system.iter().enumerate() {
+        let d = sums.cells[index * CELL_STRIDE + CELL_DIAGONAL];
+        if d <= 0.0 {
             continue;
         }
-        let em = total[group] / counts[group] as f64;
-        let after = if score[group] <= 0.0 && em < *variance {
+        let y = sums.cells[index * CELL_STRIDE + CELL_GRADIENT] + d * deviations[index];
+        let skill = eliminated[cell.model].max(1e-12);
+        terms.push((
+            cells.spread[index / n] as usize,
+            d,
+            y * y + cell.cross * cell.cross / skill,
+        ));
+    }
+    let score = |group: usize, sigma2: f64| -> f64 {
+        terms
+            .iter()
+            .filter(|term| term.0 == group)
+            .map(|&(_, d, squared)| {
+                let shrink = 1.0 / (1.0 + sigma2 * d);
+                squared * shrink * shrink - d * shrink
+            })
+            .sum()
+    };
+    let mut change: f64 = 0.0;
+    for (group, variance) in variance.iter_mut().enumerate() {
+        if !terms.iter().any(|term| term.0 == group) {
+            continue;
+        }
+        let after = if score(group, 0.0) <= 0.0 {
             VARIANCE_MIN
+        } else if score(group, VARIANCE_MAX) >= 0.0 {
+            VARIANCE_MAX
         } else {
-            em.clamp(VARIANCE_MIN, VARIANCE_MAX)
+            let (mut low, mut high) = (VARIANCE_MIN.ln(), VARIANCE_MAX.ln());
+            while high - low > 1e-12 {
+                let middle = 0.5 * (low + high);
+                if score(group, middle.exp()) > 0.0 {
+                    low = middle;
+                } else {
+                    high = middle;
+                }
+            }
+            (0.5 * (low + high)).exp()
         };
         change = change.max((after - *variance).abs());
         *variance = after;
     }
     change
-}
-
-/// How the skills' errors carry to the scores θ + Σ w u: given the skill, a cell's
-/// posterior has mean −(x/D) θ (up to a constant) and variance 1/D, so a score is
-/// a θ + e with a = 1 − Σ w x/D and e of variance Σ w²/D. Returns (a, var e) per model.
-pub(crate) fn score_errors(
-    layout: &Layout,
-    sums: &Sums,
-    eliminated: &Eliminated,
-) -> (Vec<f64>, Vec<f64>) {
-    let cells = &layout.deviations;
-    let n = cells.n;
-    let (mut scale, mut noise) = (vec![1.0; n], vec![0.0; n]);
-    for (stratum, &share) in cells.share.iter().enumerate() {
-        for model in 0..n {
-            let cell = stratum * n + model;
-            let inverse = 1.0 / eliminated.curvature[cell];
-            scale[model] -= share * sums.cells[cell * CELL_STRIDE + CELL_CROSS] * inverse;
-            noise[model] += share * share * inverse;
-        }
-    }
-    (scale, noise)
 }
