@@ -37,7 +37,9 @@ class PoolRanking:
         numeric: a per-sample offset; pairwise: Bradley-Terry with Davidson ties;
         rankings: Plackett-Luce), with per-sample difficulties shrunk towards their
         benchmark's stratum, moved by how skilled the models measured on the sample are
-        (samples handed out by difficulty). ``"plackett-luce"`` is ONEBench's method
+        (samples handed out by difficulty), and a deviation per model and stratum where a
+        benchmark has several strata (the score is the skill on ``samples``).
+        ``"plackett-luce"`` is ONEBench's method
         (winners beat losers within each sample); ``"mean"``, ``"bradley-terry"``,
         ``"elo"`` and ``"borda"`` are the usual baselines.
 

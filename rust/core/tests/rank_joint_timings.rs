@@ -2,11 +2,15 @@
 //! `cargo test --release -p onebench-core --test rank_joint_timings -- --ignored --nocapture`.
 //! The data are those of `rank_timings.rs` (`rank_common::sparse`: half binary samples, half numeric with
 //! distinct values, 95% of cells missing at random), so the figures compare with
-//! Plackett–Luce's there.
+//! Plackett–Luce's there. The stratified runs split each of the two kinds into 8 strata
+//! (16 in all) and declare the samples' kinds (undeclared, a numeric sample of one
+//! model reads as binary), so the joint model fits a deviation per model and stratum
+//! as well.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod rank_common;
 
+use onebench_core::data::SampleKind;
 use onebench_core::rank::{rank, Interval, Method, RankOptions};
 use onebench_core::Dataset;
 
@@ -14,8 +18,23 @@ fn time(label: &str, data: &Dataset, beta: &[f64], options: &RankOptions) -> Vec
     rank_common::timed(label, beta, || rank(data, None, options).unwrap())
 }
 
-fn run(n_models: usize, n_samples: usize, missing: f64) {
-    let (beta, data) = rank_common::announced_sparse(n_models, n_samples, missing);
+fn run(n_models: usize, n_samples: usize, missing: f64, strata: u32) {
+    let (beta, mut data) = rank_common::announced_sparse(n_models, n_samples, missing);
+    if strata > 1 {
+        println!("  in {strata} strata");
+        data.strata = (0..n_samples as u32)
+            .map(|sample| sample % strata)
+            .collect();
+        data.sample_kinds = (0..n_samples)
+            .map(|sample| {
+                if sample % 2 == 0 {
+                    SampleKind::Binary
+                } else {
+                    SampleKind::NumericHigher
+                }
+            })
+            .collect();
+    }
     let point = RankOptions {
         method: Method::Joint,
         interval: Interval::None,
@@ -50,11 +69,23 @@ fn run(n_models: usize, n_samples: usize, missing: f64) {
 #[test]
 #[ignore]
 fn joint_timings_sparse_100_by_100k() {
-    run(100, 100_000, 0.95);
+    run(100, 100_000, 0.95, 1);
+}
+
+#[test]
+#[ignore]
+fn joint_timings_sparse_stratified_100_by_100k() {
+    run(100, 100_000, 0.95, 16);
 }
 
 #[test]
 #[ignore]
 fn joint_timings_sparse_1000_by_1m() {
-    run(1000, 1_000_000, 0.95);
+    run(1000, 1_000_000, 0.95, 1);
+}
+
+#[test]
+#[ignore]
+fn joint_timings_sparse_stratified_1000_by_1m() {
+    run(1000, 1_000_000, 0.95, 16);
 }

@@ -157,17 +157,24 @@ pub(crate) fn centred_standard_errors(
         information.add_scalar_mut(mean_diagonal / n as f64);
     }
     let covariance = information.cholesky()?.inverse();
+    Some(centred_errors_of_covariance(&covariance))
+}
+
+/// Standard errors of the centred scores s_i − mean(s) from the scores' covariance.
+pub(crate) fn centred_errors_of_covariance(covariance: &DMatrix<f64>) -> Vec<f64> {
+    let n = covariance.nrows();
+    if n == 0 {
+        return Vec::new();
+    }
     let row_means: Vec<f64> = (0..n).map(|i| covariance.row(i).mean()).collect();
     let grand_mean = row_means.iter().sum::<f64>() / n as f64;
-    Some(
-        (0..n)
-            .map(|i| {
-                (covariance[(i, i)] - 2.0 * row_means[i] + grand_mean)
-                    .max(0.0)
-                    .sqrt()
-            })
-            .collect(),
-    )
+    (0..n)
+        .map(|i| {
+            (covariance[(i, i)] - 2.0 * row_means[i] + grand_mean)
+                .max(0.0)
+                .sqrt()
+        })
+        .collect()
 }
 
 /// The standard normal quantile, by Acklam's rational approximation (relative error

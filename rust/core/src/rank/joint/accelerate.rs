@@ -1,4 +1,5 @@
-//! SQUAREM over the whole state of the joint fit: skills, hubs and difficulties.
+//! SQUAREM over the whole state of the joint fit: skills, hubs, difficulties,
+//! deviations and their variances.
 //!
 //! A pass and its Newton step converge fast where the posterior is well curved, but
 //! along a nearly flat direction the steps the curvature's approximations allow are a
@@ -24,6 +25,7 @@
 //! scheme. Either way a refused jump goes on from x2, and the fit's fixed point is the
 //! same: the rule only chooses the path.
 
+use super::deviations::{VARIANCE_MAX, VARIANCE_MIN};
 use super::fit::{Fitted, Fitter};
 use super::state::State;
 
@@ -111,6 +113,22 @@ pub(crate) fn squarem(mut fitter: Fitter, mut state: State) -> Fitted {
         for ((x0, x1), x2) in start.items.iter().zip(&middle.items).zip(&state.items) {
             add(x0.difficulty, x1.difficulty, x2.difficulty);
         }
+        for ((x0, x1), x2) in start
+            .deviations
+            .iter()
+            .zip(&middle.deviations)
+            .zip(&state.deviations)
+        {
+            add(*x0, *x1, *x2);
+        }
+        for ((x0, x1), x2) in start
+            .deviation_variance
+            .iter()
+            .zip(&middle.deviation_variance)
+            .zip(&state.deviation_variance)
+        {
+            add(x0.ln(), x1.ln(), x2.ln());
+        }
         let step = if vv > 0.0 { -(rr / vv).sqrt() } else { -1.0 };
         let step = step.clamp(-step_max, -SHORTEST);
         if step == -1.0 {
@@ -143,6 +161,27 @@ pub(crate) fn squarem(mut fitter: Fitter, mut state: State) -> Fitted {
             .zip(&end.items)
         {
             item.difficulty = jump(x0.difficulty, x1.difficulty, x2.difficulty);
+        }
+        for (((value, x0), x1), x2) in state
+            .deviations
+            .iter_mut()
+            .zip(&start.deviations)
+            .zip(&middle.deviations)
+            .zip(&end.deviations)
+        {
+            *value = jump(*x0, *x1, *x2);
+        }
+        for (((value, x0), x1), x2) in state
+            .deviation_variance
+            .iter_mut()
+            .zip(&start.deviation_variance)
+            .zip(&middle.deviation_variance)
+            .zip(&end.deviation_variance)
+        {
+            // In log σ², where EM's steps are closer to even.
+            *value = jump(x0.ln(), x1.ln(), x2.ln())
+                .exp()
+                .clamp(VARIANCE_MIN, VARIANCE_MAX);
         }
         fitter.compute_objective = by_objective;
         let outcome = next(&mut fitter, &mut state);

@@ -64,6 +64,8 @@ struct Context<'a> {
     selection: Selection<'a>,
     layout: &'a Layout,
     parameters: &'a [f64],
+    /// The skills on each deviation stratum (`State::effective_skills`).
+    effective: &'a [f64],
     spread_variance: &'a [f64],
     discrimination_variance: f64,
     /// The centre of the measurer effect's z (see `prior.rs`).
@@ -196,10 +198,17 @@ fn fit_sample(context: &Context, position: usize, difficulty: f64) -> TwoParamet
         _ => (1.0, 0.0, 1.0),
     };
     let models = &data.cardinal.models[range.clone()];
+    let skills = match layout.deviations.stratum[group as usize] {
+        NONE => context.parameters,
+        stratum => {
+            let (n, base) = (layout.n_ranked(), stratum as usize * layout.n_ranked());
+            &context.effective[base..base + n]
+        }
+    };
     let view = SampleView {
         skills: models
             .iter()
-            .map(|&m| context.parameters[layout.local[m as usize] as usize])
+            .map(|&m| skills[layout.local[m as usize] as usize])
             .collect(),
         values: &data.cardinal.values[range],
         reading,
@@ -271,10 +280,12 @@ pub fn item_diagnostics(
     diagnostics.iterations = point.iterations;
     let state = &point.state;
     let spread_variance = state.spread_variance(&layout);
+    let effective = state.effective_skills(&layout);
     let context = Context {
         selection,
         layout: &layout,
         parameters: &state.parameters,
+        effective: &effective,
         spread_variance: &spread_variance,
         discrimination_variance: DISCRIMINATION_VARIANCE,
         mean_skill: prior::mean_skill(&state.parameters[..layout.n_ranked()]),

@@ -9,9 +9,9 @@ use super::super::lists::Selection;
 use super::centre::Centre;
 use super::layout::{Layout, NONE};
 use super::pass::{self, PassInput};
-use super::prior::{self, complete_sums, MEASURER_MAX, SPREAD_MAX, SPREAD_MIN};
+use super::prior::{self, complete_sums, LOCATION_MAX, MEASURER_MAX, SPREAD_MAX, SPREAD_MIN};
 use super::state::State;
-use super::{binary, solve};
+use super::{binary, deviations, solve};
 
 /// Largest step of a skill or location per pass (logits).
 const STEP: f64 = 3.0;
@@ -39,10 +39,17 @@ pub(crate) struct Fitted {
 }
 
 /// Whether a pass may build the full matrix: few enough parameters to factorise each
-/// pass (N³/3 flops), and pair work not far above the pass itself or small in absolute
-/// terms (a fraction of a second).
+/// pass (N³/3 flops, the deviation cells included), and pair work not far above the
+/// pass itself or small in absolute terms (a fraction of a second). A sample with cells
+/// couples its skills and cells pairwise: four times a skill's pairs.
 pub(crate) fn use_full(layout: &Layout) -> bool {
-    layout.n_parameters <= 1200 && layout.pair_work <= (8.0 * layout.entries).max(2e8)
+    let cells = layout.deviations.n_cells();
+    let pair_work = if cells > 0 {
+        4.0 * layout.pair_work
+    } else {
+        layout.pair_work
+    };
+    layout.n_parameters + cells <= 1200 && pair_work <= (8.0 * layout.entries).max(2e8)
 }
 
 pub(crate) struct Settings {
@@ -54,6 +61,7 @@ pub(crate) struct Settings {
 #[derive(Clone, Copy, PartialEq)]
 enum Role {
     Plain,
+    Location,
     Scale,
     Spread,
     Measurer,
@@ -89,6 +97,9 @@ pub(crate) struct Fitter<'a> {
     /// [`FULL_STEPS_AFTER`]): a resumed fit starts near the solution.
     full_steps: bool,
     full: bool,
+    /// The deviations' variances are held (a bootstrap replicate: resampled samples
+    /// weigh some cells twice or more, which reads as a model × stratum interaction).
+    held_variances: bool,
     locations: Vec<usize>,
     roles: Vec<Role>,
     steps: usize,
@@ -123,6 +134,7 @@ impl<'a> Fitter<'a> {
             .collect();
         let mut roles = vec![Role::Plain; layout.n_parameters];
         for (indices, role) in [
+            (&layout.location_parameter, Role::Location),
             (&layout.scale_parameter, Role::Scale),
             (&layout.spread_parameter, Role::Spread),
             (&layout.measurer_parameter, Role::Measurer),
@@ -135,6 +147,7 @@ impl<'a> Fitter<'a> {
         }
         let steps = if matches!(start, Start::Warm) { 2 } else { 4 };
         let full_steps = matches!(start, Start::Resumed { .. });
+        let held_variances = matches!(start, Start::Warm);
         let held_spreads = match start {
             Start::Cold | Start::Skills => vec![true; layout.spread_parameter.len()],
             Start::Resumed { new_spreads } => new_spreads,
@@ -150,6 +163,7 @@ impl<'a> Fitter<'a> {
             held_spreads,
             full_steps,
             full: use_full(layout),
+            held_variances,
             locations,
             roles,
             // Difficulties start at their location: a few Newton steps place them first;
@@ -172,6 +186,7 @@ impl<'a> Fitter<'a> {
     pub fn bound(&self, index: usize, value: f64, reference: f64) -> f64 {
         match self.roles[index] {
             Role::Plain => value,
+            Role::Location => value.clamp(-LOCATION_MAX, LOCATION_MAX),
             Role::Scale => value.clamp(reference / 4.0, reference * 4.0),
             Role::Spread => value
                 .clamp(reference / 10.0, reference * 10.0)
@@ -187,6 +202,8 @@ impl<'a> Fitter<'a> {
         let (layout, n) = (self.layout, self.layout.n_ranked());
         self.iterations += 1;
         let variance = state.spread_variance(layout);
+        let effective = state.effective_skills(layout);
+        let full = self.full;
         let input = PassInput {
             selection: self.selection,
             layout,
@@ -199,10 +216,11 @@ impl<'a> Fitter<'a> {
             } else {
                 binary::SMALL
             },
-            full: self.full,
-            dropped: !self.full && self.majorise,
+            full,
+            dropped: !full && self.majorise,
             centre: &self.centre,
             objective: self.compute_objective,
+            effective: &effective,
         };
         let mut sums = pass::run(&input, &mut state.items);
         self.steps = 2;
@@ -222,23 +240,53 @@ impl<'a> Fitter<'a> {
             held,
             &mut sums,
         );
+        let cells = deviations::system(
+            layout,
+            &state.deviations,
+            &state.deviation_variance,
+            &mut sums,
+        );
         self.objective = if self.compute_objective {
             sums.objective
+                + deviations::marginal_terms(layout, &sums, &cells, &state.deviation_variance)
         } else {
             f64::NAN
         };
-        let step = if self.full {
+        let step = if full {
             let shift = (self.alpha == 0.0).then_some(&self.locations[..]);
-            solve::full_step(&sums, shift).or_else(|| solve::arrowhead_step(&sums, true))
+            solve::full_step(&sums, &cells, shift)
+                .or_else(|| solve::arrowhead_step(&sums, &cells, true))
         } else {
-            solve::arrowhead_step(&sums, self.majorise)
+            solve::arrowhead_step(&sums, &cells, self.majorise)
         }?;
         let mut change = sums.item_step;
-        for (index, (value, step)) in state.parameters.iter_mut().zip(&step).enumerate() {
+        // σ² from the cells the pass read; then the cells' step.
+        let variance_change = if self.held_variances {
+            0.0
+        } else {
+            deviations::step_variances(
+                layout,
+                &sums,
+                &cells,
+                &state.deviations,
+                &mut state.deviation_variance,
+            )
+        };
+        for (value, step) in state.deviations.iter_mut().zip(&step.cells) {
+            let step = (self.damping * step).clamp(-STEP, STEP);
+            *value += step;
+            change = change.max(step.abs());
+        }
+        for (index, (value, step)) in state
+            .parameters
+            .iter_mut()
+            .zip(&step.parameters)
+            .enumerate()
+        {
             let role = self.roles[index];
             let step = self.damping * step;
             let step = match role {
-                Role::Plain => step.clamp(-STEP, STEP),
+                Role::Plain | Role::Location => step.clamp(-STEP, STEP),
                 Role::Measurer => step.clamp(-MEASURER_STEP, MEASURER_STEP),
                 Role::Scale | Role::Spread => step,
             };
@@ -251,6 +299,13 @@ impl<'a> Fitter<'a> {
             });
             *value = next;
         }
+        change = change.max(deviations::centre_strata(
+            layout,
+            &self.selection,
+            &mut state.deviations,
+            &mut state.parameters,
+            &mut state.items,
+        ));
         let shift = prior::common_shift(&state.parameters[..n], self.alpha);
         prior::apply_shift(layout, &mut state.parameters, &mut state.items, shift);
         if state.tie > 0.0 && sums.tie_curvature > 0.0 {
@@ -258,7 +313,8 @@ impl<'a> Fitter<'a> {
             state.tie = (state.tie.ln() + step).exp().clamp(1e-6, 1e6);
             change = change.max(step.abs());
         }
-        // Steps are damped when passes stop reaching a new smallest change: the
+        // Steps are damped when passes stop reaching a new smallest change (of everything
+        // but σ², whose EM steps are not Newton steps and do not overshoot): the
         // couplings the steps leave out (the difficulties' step lags, the spreads'
         // Fisher curvature) can otherwise hold a fit in a cycle.
         if change < self.best {
@@ -270,7 +326,7 @@ impl<'a> Fitter<'a> {
                 self.since_best = 0;
             }
         }
-        if !self.full {
+        if !full {
             // Arrowhead steps that grow twice in a row are not contracting.
             self.growth = if change > self.last {
                 self.growth + 1
@@ -280,6 +336,7 @@ impl<'a> Fitter<'a> {
             self.majorise |= self.growth >= 2;
         }
         self.last = change;
+        let change = change.max(variance_change);
         Some(change)
     }
 }

@@ -6,7 +6,7 @@
 //! binary or numeric samples), one scale per numeric spread group (a benchmark's numeric
 //! samples), one log spread per spread group and one measurer effect per spread group (see
 //! `prior.rs`). Per-sample difficulties live beside the vector, one per selection
-//! position.
+//! position, and so do the deviations per model and stratum (`deviations.rs`).
 //!
 //! Connectivity comes from the links pass (`links.rs`): the component with the most
 //! models is ranked; the others are reported.
@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use super::super::graph::Coverage;
 use super::super::lists::Selection;
+use super::deviations::Deviations;
 use super::links::Links;
 use crate::data::{Dataset, SampleKind};
 use crate::error::Result;
@@ -81,6 +82,8 @@ pub(crate) struct Layout {
     /// Whether any comparison is an exact tie (credit 1/2): then Davidson's tie parameter
     /// is fitted.
     pub has_ties: bool,
+    /// The strata with a deviation per model (see `deviations.rs`).
+    pub deviations: Deviations,
 }
 
 impl Layout {
@@ -261,6 +264,14 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
         .collect();
     let spread_parameter: Vec<u32> = spread_used.iter().map(|&used| number(used)).collect();
     let measurer_parameter: Vec<u32> = spread_used.iter().map(|&used| number(used)).collect();
+    let deviations = Deviations::new(
+        &location,
+        &spread,
+        &reading,
+        &location_parameter,
+        n_spreads,
+        ranked_models.len(),
+    );
     Ok(Layout {
         reading,
         location,
@@ -283,5 +294,6 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
         pair_work,
         entries,
         has_ties,
+        deviations,
     })
 }

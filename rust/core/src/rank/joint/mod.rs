@@ -13,7 +13,10 @@
 //! difficulty), with an empirical-Bayes spread per benchmark (`prior.rs`): a sample seen by one model still
 //! informs that model's skill (as the mean does, relative to what other models scored in
 //! the same stratum), while a sample seen by many is pinned down by its own data (as the
-//! ordinal methods do). The fit (`fit.rs`) is Newton's method on the posterior with the
+//! ordinal methods do). On a benchmark with two or more strata a model's skill on a
+//! stratum may differ from its skill elsewhere by a deviation with an empirical-Bayes
+//! variance (`deviations.rs`), and its score is its skill on the selection. The fit
+//! (`fit.rs`) is Newton's method on the posterior with the
 //! difficulties profiled out per pass (`pass.rs`, `solve.rs`), accelerated by squared
 //! extrapolation where passes creep, its jumps judged by the log marginal posterior that
 //! the pass computes (`accelerate.rs`): O(measurements) per pass, parallel with rayon,
@@ -25,6 +28,7 @@
 mod accelerate;
 mod binary;
 mod centre;
+mod deviations;
 mod diagnostics;
 mod fit;
 mod layout;
@@ -46,6 +50,8 @@ pub use diagnostics::{item_diagnostics, ItemDiagnostics};
 pub use solution::JointSolution;
 
 use std::sync::Arc;
+
+use nalgebra::DMatrix;
 
 use super::lists::Selection;
 use super::{fisher, RankOptions, RankResult};
@@ -72,11 +78,16 @@ fn settings(options: &RankOptions) -> Settings {
     }
 }
 
-/// Skills by model index (NaN for models that are not ranked).
-fn skills_by_model(layout: &Layout, state: &State, n_models: usize) -> Vec<f64> {
+/// Scores by model index, the skills on the selection (NaN for models that are not
+/// ranked).
+fn scores_by_model(layout: &Layout, state: &State, n_models: usize) -> Vec<f64> {
+    let n = layout.n_ranked();
+    let local = layout
+        .deviations
+        .scores(&state.parameters[..n], &state.deviations);
     let mut scores = vec![f64::NAN; n_models];
-    for (local, &model) in layout.ranked_models.iter().enumerate() {
-        scores[model as usize] = state.parameters[local];
+    for (&model, score) in layout.ranked_models.iter().zip(local) {
+        scores[model as usize] = score;
     }
     scores
 }
@@ -137,7 +148,7 @@ pub(crate) fn rank_joint(
         &point.state,
         n_models,
     )));
-    let mut scores = skills_by_model(&layout, &point.state, n_models);
+    let mut scores = scores_by_model(&layout, &point.state, n_models);
     super::centre(&layout.ranked_models, &mut scores);
     let settings = settings(options);
     super::standing::stand(
@@ -160,7 +171,7 @@ pub(crate) fn rank_joint(
                 fit::Start::Warm,
             );
             Ok((
-                skills_by_model(&layout, &fitted.state, n_models),
+                scores_by_model(&layout, &fitted.state, n_models),
                 fitted.converged,
             ))
         },
@@ -168,8 +179,13 @@ pub(crate) fn rank_joint(
     Ok(result)
 }
 
-/// Standard errors of the centred skills from the observed information of the profile
-/// posterior (difficulties and hubs profiled out), in ranked-model order.
+/// Most rows (skills and cells) Fisher intervals factorise with deviation cells.
+const FISHER_ROWS: usize = 4096;
+
+/// Standard errors of the centred scores from the observed information of the profile
+/// posterior (difficulties and hubs profiled out), in ranked-model order. With
+/// deviation cells the scores θ + Σ w u are linear in the skills and cells, whose
+/// covariance is the information's inverse; `None` beyond [`FISHER_ROWS`] of them.
 fn fisher_errors(
     selection: &Selection,
     layout: &Layout,
@@ -177,10 +193,15 @@ fn fisher_errors(
     alpha: f64,
 ) -> Option<Vec<f64>> {
     let n = layout.n_ranked();
-    let size = layout.n_parameters;
+    let cells = &layout.deviations;
+    let rows = n + cells.n_cells();
+    if cells.n_cells() > 0 && rows > FISHER_ROWS {
+        return None;
+    }
     let mut items = state.items.clone();
     let variance = state.spread_variance(layout);
     let centre = centre::Centre::all(layout);
+    let effective = state.effective_skills(layout);
     let input = pass::PassInput {
         selection: *selection,
         layout,
@@ -193,19 +214,46 @@ fn fisher_errors(
         dropped: false,
         centre: &centre,
         objective: false,
+        effective: &effective,
     };
     let mut sums = pass::run(&input, &mut items);
     prior::complete_sums(layout, &centre, &state.parameters, alpha, &[], &mut sums);
-    let matrix = solve::full_matrix(&sums);
-    let skills = matrix.view((0, 0), (n, n)).into_owned();
-    let information = if size > n {
-        // I_θ = A − B D⁻¹ Bᵀ: the hubs profiled out.
-        let coupling = matrix.view((0, n), (n, size - n)).into_owned();
-        let hubs = matrix.view((n, n), (size - n, size - n)).into_owned();
+    let system = deviations::system(
+        layout,
+        &state.deviations,
+        &state.deviation_variance,
+        &mut sums,
+    );
+    let matrix = solve::full_matrix(&sums, &system);
+    let size = matrix.nrows();
+    let mut information = matrix.view((0, 0), (rows, rows)).into_owned();
+    if size > rows {
+        // I = A − B D⁻¹ Bᵀ: the hubs profiled out.
+        let coupling = matrix.view((0, rows), (rows, size - rows)).into_owned();
+        let hubs = matrix
+            .view((rows, rows), (size - rows, size - rows))
+            .into_owned();
         let solved = hubs.cholesky()?.solve(&coupling.transpose());
-        skills - coupling * solved
-    } else {
-        skills
-    };
-    fisher::centred_standard_errors(information, alpha == 0.0)
+        information -= coupling * solved;
+    }
+    if alpha == 0.0 && n > 0 {
+        // The skills' common shift is free: fixed by a rank-one term, which the
+        // centring then removes.
+        let mean_diagonal = (0..n).map(|i| information[(i, i)]).sum::<f64>() / n as f64;
+        let term = mean_diagonal.abs().max(1e-12) / n as f64;
+        information.view_mut((0, 0), (n, n)).add_scalar_mut(term);
+    }
+    let covariance = information.cholesky()?.inverse();
+    // The scores' covariance J Σ Jᵀ, J = [I | W] with W the strata's shares.
+    let mut map = DMatrix::<f64>::zeros(n, rows);
+    for model in 0..n {
+        map[(model, model)] = 1.0;
+    }
+    for (stratum, &share) in cells.share.iter().enumerate() {
+        for model in 0..n {
+            map[(model, n + stratum * n + model)] = share;
+        }
+    }
+    let scores = &map * covariance * map.transpose();
+    Some(fisher::centred_errors_of_covariance(&scores))
 }

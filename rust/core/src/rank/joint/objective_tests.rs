@@ -7,11 +7,15 @@
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+use nalgebra::DMatrix;
+
 use super::centre::Centre;
+use super::deviations;
 use super::fit::{self, Settings, Start};
 use super::layout::{layout, Layout, NONE};
 use super::pass::{self, PassInput};
 use super::prior::complete_sums;
+use super::solve;
 use super::state::State;
 use crate::data::{Dataset, SampleKind};
 use crate::rank::lists::Selection;
@@ -89,18 +93,23 @@ fn mixed() -> Dataset {
     data
 }
 
-/// The objective and gradient at `parameters`, every difficulty re-fitted first.
+/// The objective, gradient and curvature matrix at `parameters` and `deviations`, every
+/// difficulty re-fitted first. The gradient is over the skills and hubs, then the cells;
+/// the matrix is in the Newton step's order (skills, cells, hubs).
 fn objective(
     selection: Selection,
     layout: &Layout,
     state: &State,
     parameters: &[f64],
-) -> (f64, Vec<f64>) {
+    deviations: &[f64],
+) -> (f64, Vec<f64>, DMatrix<f64>) {
     let mut items = state.items.clone();
     let centre = Centre::all(layout);
     let mut state = state.clone();
     state.parameters = parameters.to_vec();
+    state.deviations = deviations.to_vec();
     let variance = state.spread_variance(layout);
+    let effective = state.effective_skills(layout);
     let mut sums = None;
     for _ in 0..3 {
         let input = PassInput {
@@ -115,6 +124,7 @@ fn objective(
             dropped: false,
             centre: &centre,
             objective: true,
+            effective: &effective,
         };
         sums = Some(pass::run(&input, &mut items));
     }
@@ -123,15 +133,24 @@ fn objective(
     let n = layout.n_ranked();
     let mut gradient: Vec<f64> = (0..n).map(|i| sums.row(i)[0]).collect();
     gradient.extend_from_slice(&sums.hub_gradient);
-    (sums.objective, gradient)
+    let cells = deviations::system(
+        layout,
+        &state.deviations,
+        &state.deviation_variance,
+        &mut sums,
+    );
+    gradient.extend(cells.iter().map(|cell| cell.gradient));
+    let matrix = solve::full_matrix(&sums, &cells);
+    (sums.objective, gradient, matrix)
 }
 
-#[test]
-fn the_objective_s_differences_match_the_gradient() {
-    let data = mixed();
-    let selection = Selection::new(&data, None);
+/// A point away from the optimum of [`mixed`], every hub inside its bounds, with
+/// deviations of variance 0.3: its layout, state, parameters and cells.
+fn away_from_the_optimum(selection: Selection) -> (Layout, State, Vec<f64>, Vec<f64>) {
     let layout = layout(&selection).expect("a valid layout");
     assert!(layout.has_ties);
+    // Two strata in each of the binary and the numeric benchmark: four with deviations.
+    assert_eq!(layout.deviations.n_strata(), 4);
     let settings = Settings {
         alpha: 0.5,
         tolerance: 1e-10,
@@ -160,19 +179,94 @@ fn the_objective_s_differences_match_the_gradient() {
     for &index in layout.location_parameter.iter().filter(|&&i| i != NONE) {
         parameters[index as usize] += 0.2;
     }
-    let (_, gradient) = objective(selection, &layout, &fitted.state, &parameters);
+    let mut state = fitted.state.clone();
+    for variance in &mut state.deviation_variance {
+        *variance = 0.3;
+    }
+    let cells: Vec<f64> = (0..layout.deviations.n_cells())
+        .map(|_| rng.random::<f64>() - 0.5)
+        .collect();
+    (layout, state, parameters, cells)
+}
+
+/// The gradient at `parameters` with parameter `index` (skills and hubs, then cells)
+/// moved by `shift`.
+fn moved(
+    selection: Selection,
+    layout: &Layout,
+    state: &State,
+    (parameters, cells): (&[f64], &[f64]),
+    index: usize,
+    shift: f64,
+) -> (f64, Vec<f64>) {
+    let (mut parameters, mut cells) = (parameters.to_vec(), cells.to_vec());
+    match index.checked_sub(parameters.len()) {
+        None => parameters[index] += shift,
+        Some(cell) => cells[cell] += shift,
+    }
+    let (objective, gradient, _) = objective(selection, layout, state, &parameters, &cells);
+    (objective, gradient)
+}
+
+#[test]
+fn the_objective_s_differences_match_the_gradient() {
+    let data = mixed();
+    let selection = Selection::new(&data, None);
+    let (layout, state, parameters, cells) = away_from_the_optimum(selection);
+    let (_, gradient, _) = objective(selection, &layout, &state, &parameters, &cells);
+    assert_eq!(gradient.len(), parameters.len() + cells.len());
     let step = 1e-5;
+    let point = (&parameters[..], &cells[..]);
     for (index, &want) in gradient.iter().enumerate() {
-        let mut up = parameters.clone();
-        up[index] += step;
-        let mut down = parameters.clone();
-        down[index] -= step;
-        let difference = (objective(selection, &layout, &fitted.state, &up).0
-            - objective(selection, &layout, &fitted.state, &down).0)
-            / (2.0 * step);
+        let up = moved(selection, &layout, &state, point, index, step).0;
+        let down = moved(selection, &layout, &state, point, index, -step).0;
+        let difference = (up - down) / (2.0 * step);
         assert!(
             (difference - want).abs() < 1e-5 * (1.0 + want.abs()),
             "parameter {index}: differences {difference}, gradient {want}"
         );
     }
+}
+
+/// The cells' rows of the full Newton matrix are the gradient's derivatives: on the
+/// numeric benchmark, whose gradient has no Laplace term (the one term of the gradient
+/// the curvature leaves out), central differences of the gradient in every parameter
+/// match the cells' couplings to it (skills, other cells, every hub).
+#[test]
+fn the_gradient_s_differences_match_the_cells_curvature() {
+    let data = mixed();
+    let selection = Selection::new(&data, None);
+    let (layout, state, parameters, cells) = away_from_the_optimum(selection);
+    let (_, gradient, matrix) = objective(selection, &layout, &state, &parameters, &cells);
+    let (n, total) = (layout.n_ranked(), gradient.len());
+    let n_cells = cells.len();
+    // The matrix's index of gradient entry `index`.
+    let position = |index: usize| match index.checked_sub(parameters.len()) {
+        Some(cell) => n + cell,
+        None if index < n => index,
+        None => index + n_cells,
+    };
+    let strata = &layout.deviations;
+    let numeric: Vec<usize> = (0..n_cells)
+        .filter(|&cell| layout.scale_parameter[strata.spread[cell / n] as usize] != NONE)
+        .collect();
+    assert!(numeric.len() >= 2 * n, "both numeric strata have cells");
+    let step = 1e-5;
+    let point = (&parameters[..], &cells[..]);
+    let mut checked = 0;
+    for column in 0..total {
+        let up = moved(selection, &layout, &state, point, column, step).1;
+        let down = moved(selection, &layout, &state, point, column, -step).1;
+        for &cell in &numeric {
+            let row = parameters.len() + cell;
+            let difference = -(up[row] - down[row]) / (2.0 * step);
+            let want = matrix[(position(row), position(column))];
+            assert!(
+                (difference - want).abs() < 1e-4 * (1.0 + want.abs()),
+                "cell {cell}, parameter {column}: differences {difference}, curvature {want}"
+            );
+            checked += usize::from(want.abs() > 1e-3);
+        }
+    }
+    assert!(checked > 4 * numeric.len(), "{checked} couplings");
 }

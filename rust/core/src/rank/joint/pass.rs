@@ -65,6 +65,8 @@ pub(crate) struct PassInput<'a> {
     pub centre: &'a Centre,
     /// Compute the objective (`Sums::objective`, which is meaningless otherwise).
     pub objective: bool,
+    /// The skills on each deviation stratum (`State::effective_skills`).
+    pub effective: &'a [f64],
 }
 
 struct ChunkVisitor<'a, 'b> {
@@ -142,6 +144,15 @@ impl Visitor for ChunkVisitor<'_, '_> {
             input.parameters[measurer_index],
         );
         let location = input.parameters[location_index] + effect.map_or(0.0, |e| e.shift());
+        // On a stratum with deviations the outcomes read θ + u; the measurer effect reads
+        // the common skills.
+        let stratum = layout.deviations.stratum[group as usize];
+        let (skills, cells) = if stratum == NONE {
+            (input.parameters, None)
+        } else {
+            let base = stratum as usize * n;
+            (&input.effective[base..base + n], Some(base))
+        };
         let item = &mut self.items[position - self.start];
         let (stepped, scale) = match layout.reading[sample] {
             Reading::Absent => return,
@@ -150,7 +161,7 @@ impl Visitor for ChunkVisitor<'_, '_> {
                     models,
                     values,
                     &layout.local,
-                    input.parameters,
+                    skills,
                     location,
                     prior,
                     item.difficulty,
@@ -167,7 +178,7 @@ impl Visitor for ChunkVisitor<'_, '_> {
                     models,
                     values,
                     &layout.local,
-                    input.parameters,
+                    skills,
                     sign,
                     layout.centre[spread],
                     input.parameters[scale_index],
@@ -207,6 +218,7 @@ impl Visitor for ChunkVisitor<'_, '_> {
             deviation,
             precision,
             prior,
+            cells,
         };
         scatter::scatter(&mut self.sums, &sample);
     }
@@ -258,7 +270,14 @@ pub(crate) fn run(input: &PassInput, items: &mut [Item]) -> Sums {
     let threads = rayon::current_num_threads();
     let chunks = if input.full { threads } else { threads * 4 };
     let chunk_len = len.div_ceil(chunks.max(1)).max(1);
-    let init = || Sums::new(n, layout.n_parameters, input.full);
+    let init = || {
+        Sums::new(
+            n,
+            layout.n_parameters,
+            layout.deviations.n_cells(),
+            input.full,
+        )
+    };
     let mean_skill = input.centre.mean(&input.parameters[..n]);
     items
         .par_chunks_mut(chunk_len)

@@ -29,6 +29,7 @@ use rayon::prelude::*;
 
 use super::super::optimize::best_prior_shift;
 use super::centre::Centre;
+use super::deviations::{CELL_CENTRE, CELL_CROSS, CELL_DROPPED, CELL_STRIDE};
 use super::layout::{Layout, NONE};
 use super::sums::{Sums, CENTRE, COUPLING, DIAGONAL, DROPPED, GRADIENT};
 use super::Item;
@@ -39,6 +40,12 @@ use super::Item;
 /// stronger models) is not a way samples are chosen, and the data of random thinning can
 /// reach for it along the near-flat directions of small spreads.
 pub(crate) const MEASURER_MAX: f64 = 0.9;
+
+/// Bound of a stratum's location (logits; the skills sit near 0): a stratum whose
+/// samples every model passes (or fails) has its optimum at infinity, which the passes
+/// approach by a constant step for ever. At 30 logits from the skills a pass is certain
+/// to within e⁻³⁰, and the location is held there (an active bound, as a spread's).
+pub(crate) const LOCATION_MAX: f64 = 30.0;
 
 /// Bounds of a spread τ (logits): finite precisions both ways.
 pub(crate) const SPREAD_MIN: f64 = 1e-2;
@@ -169,8 +176,61 @@ pub(crate) fn measurer_terms(
     if full {
         for i in (0..n).filter(|&i| centre.contains(i)) {
             for k in (0..i).filter(|&k| centre.contains(k)) {
-                sums.pairs[i * n + k] += common + u[i] + u[k];
+                sums.pair(i, k, common + u[i] + u[k]);
             }
+        }
+    }
+    centre_cells(layout, centre, inverse, sums);
+}
+
+/// The cells' part of z's centre: a cell's outcomes couple to the prior's location,
+/// which every skill in the centre moves by −β/n_c, so the cell gets a curvature term
+/// (its `CELL_CENTRE` / n_c) with each such skill. The arrowhead step keeps the one with
+/// its own model's skill (in its cross coupling) and bounds the others.
+fn centre_cells(layout: &Layout, centre: &Centre, inverse: f64, sums: &mut Sums) {
+    let (n, full) = (layout.n_ranked(), !sums.pairs.is_empty());
+    let members = centre.count() as f64;
+    let mut total = 0.0;
+    for cell in 0..layout.deviations.n_cells() {
+        let base = cell * CELL_STRIDE;
+        let value = sums.cells[base + CELL_CENTRE] * inverse;
+        if value == 0.0 {
+            continue;
+        }
+        let model = cell % n;
+        if full {
+            for i in (0..n).filter(|&i| centre.contains(i)) {
+                sums.pair(n + cell, i, value);
+            }
+            continue;
+        }
+        let own = centre.contains(model);
+        if own {
+            sums.cells[base + CELL_CROSS] += value;
+        }
+        sums.cells[base + CELL_DROPPED] += value.abs() * (members - f64::from(u8::from(own)));
+        total += value.abs();
+    }
+    if !full && total > 0.0 {
+        for i in (0..n).filter(|&i| centre.contains(i)) {
+            sums.row(i)[DROPPED] += total;
+        }
+    }
+}
+
+/// Holds each location at a bound that its gradient pushes further out.
+pub(crate) fn hold_locations(layout: &Layout, parameters: &[f64], sums: &mut Sums) {
+    let n = layout.n_ranked();
+    for &index in &layout.location_parameter {
+        if index == NONE {
+            continue;
+        }
+        let (hub, location) = (index as usize - n, parameters[index as usize]);
+        let gradient = sums.hub_gradient[hub];
+        if (location <= -LOCATION_MAX && gradient <= 0.0)
+            || (location >= LOCATION_MAX && gradient >= 0.0)
+        {
+            super::solve::hold_hub(sums, hub);
         }
     }
 }
@@ -250,4 +310,5 @@ pub(crate) fn complete_sums(
         .collect();
     super::solve::spread_hubs(sums, &spreads, SPREAD_MIN, SPREAD_MAX);
     hold_measurers(layout, parameters, sums);
+    hold_locations(layout, parameters, sums);
 }

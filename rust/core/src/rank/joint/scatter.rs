@@ -2,6 +2,10 @@
 //! the gradient and curvature of its measurers' skills and of its hubs, with the
 //! difficulty profiled out (see `pass.rs`).
 
+use super::deviations::{
+    CELL_CENTRE, CELL_CROSS, CELL_DIAGONAL, CELL_DROPPED, CELL_GRADIENT, CELL_LOCATION,
+    CELL_MEASURER, CELL_SCALE, CELL_SPREAD, CELL_STRIDE,
+};
 use super::pass::Entry;
 use super::prior::Effect;
 use super::sums::{Sums, CENTRE, COUPLING, DIAGONAL, DROPPED, GRADIENT};
@@ -32,6 +36,9 @@ pub(crate) struct CardinalSample<'a> {
     pub precision: f64,
     /// 1/τ².
     pub prior: f64,
+    /// The sample's stratum has deviations: the first of its cells (see
+    /// `deviations.rs`).
+    pub cells: Option<usize>,
 }
 
 /// Scatters one cardinal sample's terms, its difficulty already stepped.
@@ -129,12 +136,7 @@ pub(crate) fn scatter(sums: &mut Sums, sample: &CardinalSample) {
                 let coupling_b = -weight * b.curvature * prior * inverse;
                 let value = -weight * a.curvature * b.curvature * inverse
                     + per_skill * (coupling_a + coupling_b + per_skill * location_curvature);
-                let (row, column) = if a.local > b.local {
-                    (a.local as usize, b.local as usize)
-                } else {
-                    (b.local as usize, a.local as usize)
-                };
-                sums.pairs[row * n + column] += value;
+                sums.pair(a.local as usize, b.local as usize, value);
             }
         }
     } else if curvatures > 0.0 && per_skill != 0.0 {
@@ -158,6 +160,9 @@ pub(crate) fn scatter(sums: &mut Sums, sample: &CardinalSample) {
         sums.hub_gradient[hubs.spread] +=
             0.5 * weight * slope * deviation * prior * inverse * inverse;
     }
+    if let Some(base) = sample.cells {
+        scatter_cells(sums, sample, base, first);
+    }
     let squared = deviation * deviation * prior;
     sums.hub_gradient[hubs.location] += location_gradient;
     sums.hub_diagonal[hubs.location] += location_curvature;
@@ -177,5 +182,76 @@ pub(crate) fn scatter(sums: &mut Sums, sample: &CardinalSample) {
         sums.centre_hubs[hubs.location] -= beta * location_curvature;
         sums.centre_hubs[hubs.measurer] -= beta * z * location_curvature;
         sums.centre_hubs[hubs.spread] -= beta * location_spread;
+    }
+}
+
+/// The terms of a sample's deviation cells (the first of its stratum's cells is `base`).
+/// A cell moves its entry's outcome as the skill does but not the prior's location (z
+/// reads the common skills): the skill's terms less the chain rule's. `first`: Σ v/κ²
+/// of a numeric sample.
+fn scatter_cells(sums: &mut Sums, sample: &CardinalSample, base: usize, first: f64) {
+    let CardinalSample {
+        weight,
+        deviation,
+        precision,
+        prior,
+        ..
+    } = *sample;
+    let hubs = &sample.hubs;
+    let binary = hubs.scale.is_none();
+    let n = sums.n;
+    let inverse = 1.0 / (precision + prior);
+    let slope: f64 = if binary {
+        sample.entries.iter().map(|e| e.value).sum()
+    } else {
+        0.0
+    };
+    let (z, per_skill) = hubs.effect.map_or((0.0, 0.0), |e| (e.z, e.per_skill));
+    let others = sample.entries.len() as f64 - 1.0;
+    for entry in sample.entries {
+        let w = entry.curvature;
+        let coupling = -weight * w * prior * inverse;
+        let own = weight * w * (1.0 - w * inverse);
+        let mut gradient = weight * entry.residual;
+        if binary {
+            gradient -= 0.5 * weight * inverse * (entry.value - slope * w * inverse);
+        }
+        let cell = (base + entry.local as usize) * CELL_STRIDE;
+        let row = &mut sums.cells[cell..cell + CELL_STRIDE];
+        row[CELL_GRADIENT] += gradient;
+        row[CELL_DIAGONAL] += own;
+        row[CELL_CROSS] += own + per_skill * coupling;
+        row[CELL_LOCATION] += coupling;
+        row[CELL_SPREAD] += -weight * deviation * w * prior * inverse;
+        if let Some(effect) = hubs.effect {
+            row[CELL_MEASURER] += z * coupling;
+            row[CELL_CENTRE] -= effect.beta * coupling;
+        }
+        if hubs.scale.is_some() {
+            row[CELL_SCALE] += weight * (-entry.value / KAPPA2 + first * w * inverse);
+        }
+        if sample.dropped {
+            // Its couplings to the other entries' skills and cells, and theirs to it
+            // (`Sums::skill_pair`'s Gershgorin sizes).
+            let shared = weight * w * (precision - w) * inverse;
+            row[CELL_DROPPED] += 2.0 * shared + others * (per_skill * coupling).abs();
+            sums.row(entry.local as usize)[DROPPED] +=
+                shared + per_skill.abs() * weight * prior * inverse * (precision - w);
+        }
+    }
+    if sums.pairs.is_empty() {
+        return;
+    }
+    for (p, a) in sample.entries.iter().enumerate() {
+        let coupling_a = -weight * a.curvature * prior * inverse;
+        let (skill_a, cell_a) = (a.local as usize, n + base + a.local as usize);
+        for b in &sample.entries[..p] {
+            let coupling_b = -weight * b.curvature * prior * inverse;
+            let (skill_b, cell_b) = (b.local as usize, n + base + b.local as usize);
+            let shared = -weight * a.curvature * b.curvature * inverse;
+            sums.pair(skill_a, cell_b, shared + per_skill * coupling_b);
+            sums.pair(cell_a, skill_b, shared + per_skill * coupling_a);
+            sums.pair(cell_a, cell_b, shared);
+        }
     }
 }

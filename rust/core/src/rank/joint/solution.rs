@@ -41,6 +41,10 @@ pub struct JointSolution {
     locations: HashMap<LocationKey, f64>,
     hubs: HashMap<SpreadKey, Hubs>,
     tie: f64,
+    /// By (model index, stratum key): the deviations (see `deviations.rs`).
+    deviations: HashMap<(u32, LocationKey), f64>,
+    /// By spread key: σ² of the deviations.
+    deviation_variance: HashMap<SpreadKey, f64>,
 }
 
 impl std::fmt::Debug for JointSolution {
@@ -103,6 +107,17 @@ impl JointSolution {
                 (layout.spread_key[group], hubs)
             })
             .collect();
+        let cells = &layout.deviations;
+        let mut deviations = HashMap::new();
+        let mut deviation_variance = HashMap::new();
+        for stratum in 0..cells.n_strata() {
+            let key = layout.location_key[cells.location[stratum] as usize];
+            for (local, &model) in layout.ranked_models.iter().enumerate() {
+                deviations.insert((model, key), state.deviations[stratum * cells.n + local]);
+            }
+            let group = cells.spread[stratum] as usize;
+            deviation_variance.insert(layout.spread_key[group], state.deviation_variance[group]);
+        }
         JointSolution {
             skills,
             samples,
@@ -110,6 +125,8 @@ impl JointSolution {
             locations,
             hubs,
             tie: state.tie,
+            deviations,
+            deviation_variance,
         }
     }
 
@@ -177,6 +194,19 @@ impl JointSolution {
         }
         if layout.has_ties && self.tie > 0.0 {
             state.tie = self.tie;
+        }
+        let cells = &layout.deviations;
+        for stratum in 0..cells.n_strata() {
+            let key = layout.location_key[cells.location[stratum] as usize];
+            for (local, &model) in layout.ranked_models.iter().enumerate() {
+                if let Some(&value) = self.deviations.get(&(model, key)) {
+                    state.deviations[stratum * cells.n + local] = value;
+                }
+            }
+            let group = cells.spread[stratum] as usize;
+            if let Some(&variance) = self.deviation_variance.get(&layout.spread_key[group]) {
+                state.deviation_variance[group] = variance;
+            }
         }
         new_spreads
     }

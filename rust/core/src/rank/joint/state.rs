@@ -1,5 +1,6 @@
 //! The state a fit carries from pass to pass, and where a cold start puts it.
 
+use super::deviations::VARIANCE_START;
 use super::layout::{Layout, NONE};
 use super::{Item, KAPPA2};
 
@@ -12,6 +13,10 @@ pub(crate) struct State {
     pub items: Vec<Item>,
     /// Davidson's ν; 0 when no comparison is a tie.
     pub tie: f64,
+    /// One deviation per (model, stratum) cell (see `deviations.rs`).
+    pub deviations: Vec<f64>,
+    /// σ² of the deviations, per spread group.
+    pub deviation_variance: Vec<f64>,
 }
 
 impl State {
@@ -39,6 +44,8 @@ impl State {
             parameters,
             items: vec![Item::default(); positions],
             tie: if layout.has_ties { 1.0 } else { 0.0 },
+            deviations: vec![0.0; layout.deviations.n_cells()],
+            deviation_variance: vec![VARIANCE_START; layout.spread_parameter.len()],
         }
     }
 
@@ -56,5 +63,12 @@ impl State {
                 }
             })
             .collect()
+    }
+
+    /// The skills on each deviation stratum, θ + u (see `Deviations::effective`).
+    pub fn effective_skills(&self, layout: &Layout) -> Vec<f64> {
+        layout
+            .deviations
+            .effective(&self.parameters[..layout.n_ranked()], &self.deviations)
     }
 }

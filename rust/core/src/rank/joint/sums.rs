@@ -26,8 +26,11 @@ pub(crate) struct Sums {
     pub hub_fisher: Vec<f64>,
     /// hubs × hubs, row-major; off-diagonal terms at [larger][smaller].
     pub hub_block: Vec<f64>,
-    /// Full step only: n × n, row-major, skill–skill terms at [larger][smaller].
+    /// Full step only: over the rows (the n skills, then the cells), row-major, terms
+    /// at [larger][smaller].
     pub pairs: Vec<f64>,
+    /// n + cells: the side of `pairs`.
+    pub rows: usize,
     pub tie_gradient: f64,
     pub tie_curvature: f64,
     /// Largest |difficulty step| of the pass.
@@ -41,12 +44,18 @@ pub(crate) struct Sums {
     pub centre_gradient: f64,
     pub centre_curvature: f64,
     pub centre_hubs: Vec<f64>,
+    /// Per (model, stratum) deviation cell, a row of `deviations::CELL_STRIDE` values.
+    pub cells: Vec<f64>,
+    /// Per hub: the factor its couplings to the cells carry (the spreads' change of
+    /// variable, 0 for a held hub), applied when the cells' rows are read.
+    pub hub_factor: Vec<f64>,
 }
 
 impl Sums {
-    pub fn new(n: usize, n_parameters: usize, full: bool) -> Self {
+    pub fn new(n: usize, n_parameters: usize, n_cells: usize, full: bool) -> Self {
         let hubs = n_parameters - n;
         let stride = COUPLING + hubs;
+        let rows = n + n_cells;
         Sums {
             n,
             hubs,
@@ -56,7 +65,12 @@ impl Sums {
             hub_diagonal: vec![0.0; hubs],
             hub_fisher: vec![0.0; hubs],
             hub_block: vec![0.0; hubs * hubs],
-            pairs: if full { vec![0.0; n * n] } else { Vec::new() },
+            pairs: if full {
+                vec![0.0; rows * rows]
+            } else {
+                Vec::new()
+            },
+            rows,
             tie_gradient: 0.0,
             tie_curvature: 0.0,
             item_step: 0.0,
@@ -64,6 +78,8 @@ impl Sums {
             centre_gradient: 0.0,
             centre_curvature: 0.0,
             centre_hubs: vec![0.0; hubs],
+            cells: vec![0.0; n_cells * super::deviations::CELL_STRIDE],
+            hub_factor: vec![1.0; hubs],
         }
     }
 
@@ -81,6 +97,7 @@ impl Sums {
         self.centre_gradient += other.centre_gradient;
         self.centre_curvature += other.centre_curvature;
         add_into(&mut self.centre_hubs, &other.centre_hubs);
+        add_into(&mut self.cells, &other.cells);
         self
     }
 
@@ -104,8 +121,15 @@ impl Sums {
             self.skills[i * self.stride + DROPPED] += value.abs();
             self.skills[j * self.stride + DROPPED] += value.abs();
         } else {
-            let (row, column) = if i > j { (i, j) } else { (j, i) };
-            self.pairs[row * self.n + column] += value;
+            self.pair(i, j, value);
         }
+    }
+
+    /// Adds to the full step's curvature between rows `i` ≠ `j` (a skill's index, or n
+    /// plus a cell's).
+    #[inline]
+    pub fn pair(&mut self, i: usize, j: usize, value: f64) {
+        let (row, column) = if i > j { (i, j) } else { (j, i) };
+        self.pairs[row * self.rows + column] += value;
     }
 }
