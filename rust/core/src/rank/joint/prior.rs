@@ -218,33 +218,19 @@ fn centre_cells(layout: &Layout, centre: &Centre, inverse: f64, sums: &mut Sums)
     }
 }
 
-/// Holds each location at a bound that its gradient pushes further out.
-pub(crate) fn hold_locations(layout: &Layout, parameters: &[f64], sums: &mut Sums) {
-    let n = layout.n_ranked();
-    for &index in &layout.location_parameter {
-        if index == NONE {
-            continue;
-        }
-        let (hub, location) = (index as usize - n, parameters[index as usize]);
+/// Holds each hub of `indexes` (parameter indexes) at a bound of [`low`, `high`] that
+/// its gradient pushes further out.
+fn hold_at_bounds(
+    indexes: &[u32],
+    n: usize,
+    (low, high): (f64, f64),
+    parameters: &[f64],
+    sums: &mut Sums,
+) {
+    for &index in indexes.iter().filter(|&&index| index != NONE) {
+        let (hub, value) = (index as usize - n, parameters[index as usize]);
         let gradient = sums.hub_gradient[hub];
-        if (location <= -LOCATION_MAX && gradient <= 0.0)
-            || (location >= LOCATION_MAX && gradient >= 0.0)
-        {
-            super::solve::hold_hub(sums, hub);
-        }
-    }
-}
-
-/// Holds each measurer effect at a bound that its gradient pushes further out.
-pub(crate) fn hold_measurers(layout: &Layout, parameters: &[f64], sums: &mut Sums) {
-    let n = layout.n_ranked();
-    for &index in &layout.measurer_parameter {
-        if index == NONE {
-            continue;
-        }
-        let (hub, beta) = (index as usize - n, parameters[index as usize]);
-        let gradient = sums.hub_gradient[hub];
-        if (beta <= 0.0 && gradient <= 0.0) || (beta >= MEASURER_MAX && gradient >= 0.0) {
+        if (value <= low && gradient <= 0.0) || (value >= high && gradient >= 0.0) {
             super::solve::hold_hub(sums, hub);
         }
     }
@@ -309,6 +295,13 @@ pub(crate) fn complete_sums(
         })
         .collect();
     super::solve::spread_hubs(sums, &spreads, SPREAD_MIN, SPREAD_MAX);
-    hold_measurers(layout, parameters, sums);
-    hold_locations(layout, parameters, sums);
+    let (measurers, locations) = (&layout.measurer_parameter, &layout.location_parameter);
+    hold_at_bounds(measurers, n, (0.0, MEASURER_MAX), parameters, sums);
+    hold_at_bounds(
+        locations,
+        n,
+        (-LOCATION_MAX, LOCATION_MAX),
+        parameters,
+        sums,
+    );
 }

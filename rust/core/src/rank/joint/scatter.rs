@@ -161,7 +161,7 @@ pub(crate) fn scatter(sums: &mut Sums, sample: &CardinalSample) {
             0.5 * weight * slope * deviation * prior * inverse * inverse;
     }
     if let Some(base) = sample.cells {
-        scatter_cells(sums, sample, base, first);
+        scatter_cells(sums, sample, base, inverse, slope, first);
     }
     let squared = deviation * deviation * prior;
     sums.hub_gradient[hubs.location] += location_gradient;
@@ -187,25 +187,25 @@ pub(crate) fn scatter(sums: &mut Sums, sample: &CardinalSample) {
 
 /// The terms of a sample's deviation cells (the first of its stratum's cells is `base`).
 /// A cell moves its entry's outcome as the skill does but not the prior's location (z
-/// reads the common skills): the skill's terms less the chain rule's. `first`: Σ v/κ²
-/// of a numeric sample.
-fn scatter_cells(sums: &mut Sums, sample: &CardinalSample, base: usize, first: f64) {
-    let CardinalSample {
-        weight,
-        deviation,
-        precision,
-        prior,
-        ..
-    } = *sample;
+/// reads the common skills): the skill's terms less the chain rule's. `inverse`, `slope`
+/// and `first` are [`scatter`]'s: 1/H, the binary Laplace term's Σ e, Σ v/κ².
+fn scatter_cells(
+    sums: &mut Sums,
+    sample: &CardinalSample,
+    base: usize,
+    inverse: f64,
+    slope: f64,
+    first: f64,
+) {
+    let (weight, deviation, precision, prior) = (
+        sample.weight,
+        sample.deviation,
+        sample.precision,
+        sample.prior,
+    );
     let hubs = &sample.hubs;
     let binary = hubs.scale.is_none();
     let n = sums.n;
-    let inverse = 1.0 / (precision + prior);
-    let slope: f64 = if binary {
-        sample.entries.iter().map(|e| e.value).sum()
-    } else {
-        0.0
-    };
     let (z, per_skill) = hubs.effect.map_or((0.0, 0.0), |e| (e.z, e.per_skill));
     let others = sample.entries.len() as f64 - 1.0;
     for entry in sample.entries {
