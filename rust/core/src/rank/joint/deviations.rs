@@ -276,9 +276,9 @@ pub(crate) fn centre_strata(
 /// the cells and their skills integrated out, −½ Σ log(1 + σ² d) over the cells (d a
 /// cell's data curvature) − ½ Σ log(S/C) over the models (S a skill's curvature with its
 /// cells eliminated, C without). Its σ²-derivative is ½ Σ (u² + v)/σ⁴ − K/2σ², v as in
-/// [`step_variances`], whose EM steps it therefore rises along; without it the objective
-/// (the joint density of the cells) falls as σ² rises to its EM value, and the
-/// extrapolation refuses every jump. The skills' and cells' gradients leave these terms
+/// [`step_variances`], which sets σ² at its maximum; without it the objective (the joint
+/// density of the cells) falls as σ² rises to that value, and the extrapolation refused
+/// every jump. The skills' and cells' gradients leave these terms
 /// out (as they leave out the curvature's own derivatives): they only judge the jumps.
 pub(crate) fn marginal_terms(
     layout: &Layout,

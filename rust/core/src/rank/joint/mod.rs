@@ -31,6 +31,7 @@ mod centre;
 mod deviations;
 mod diagnostics;
 mod fit;
+mod intervals;
 mod layout;
 mod links;
 mod numeric;
@@ -51,10 +52,8 @@ pub use solution::JointSolution;
 
 use std::sync::Arc;
 
-use nalgebra::DMatrix;
-
 use super::lists::Selection;
-use super::{fisher, RankOptions, RankResult};
+use super::{RankOptions, RankResult};
 use crate::data::Dataset;
 use crate::error::Result;
 use fit::Settings;
@@ -161,7 +160,7 @@ pub(crate) fn rank_joint(
             scores,
             centred: true,
         },
-        || fisher_errors(&selection, &layout, &point.state, options.alpha),
+        || intervals::fisher_errors(&selection, &layout, &point.state, options.alpha),
         |weighted| {
             let fitted = fit::fit(
                 weighted,
@@ -177,83 +176,4 @@ pub(crate) fn rank_joint(
         },
     )?;
     Ok(result)
-}
-
-/// Most rows (skills and cells) Fisher intervals factorise with deviation cells.
-const FISHER_ROWS: usize = 4096;
-
-/// Standard errors of the centred scores from the observed information of the profile
-/// posterior (difficulties and hubs profiled out), in ranked-model order. With
-/// deviation cells the scores θ + Σ w u are linear in the skills and cells, whose
-/// covariance is the information's inverse; `None` beyond [`FISHER_ROWS`] of them.
-fn fisher_errors(
-    selection: &Selection,
-    layout: &Layout,
-    state: &State,
-    alpha: f64,
-) -> Option<Vec<f64>> {
-    let n = layout.n_ranked();
-    let cells = &layout.deviations;
-    let rows = n + cells.n_cells();
-    if cells.n_cells() > 0 && rows > FISHER_ROWS {
-        return None;
-    }
-    let mut items = state.items.clone();
-    let variance = state.spread_variance(layout);
-    let centre = centre::Centre::all(layout);
-    let effective = state.effective_skills(layout);
-    let input = pass::PassInput {
-        selection: *selection,
-        layout,
-        parameters: &state.parameters,
-        spread_variance: &variance,
-        tie: state.tie,
-        steps: 1,
-        small: binary::SMALL,
-        full: true,
-        dropped: false,
-        centre: &centre,
-        objective: false,
-        effective: &effective,
-    };
-    let mut sums = pass::run(&input, &mut items);
-    prior::complete_sums(layout, &centre, &state.parameters, alpha, &[], &mut sums);
-    let system = deviations::system(
-        layout,
-        &state.deviations,
-        &state.deviation_variance,
-        &mut sums,
-    );
-    let matrix = solve::full_matrix(&sums, &system);
-    let size = matrix.nrows();
-    let mut information = matrix.view((0, 0), (rows, rows)).into_owned();
-    if size > rows {
-        // I = A − B D⁻¹ Bᵀ: the hubs profiled out.
-        let coupling = matrix.view((0, rows), (rows, size - rows)).into_owned();
-        let hubs = matrix
-            .view((rows, rows), (size - rows, size - rows))
-            .into_owned();
-        let solved = hubs.cholesky()?.solve(&coupling.transpose());
-        information -= coupling * solved;
-    }
-    if alpha == 0.0 && n > 0 {
-        // The skills' common shift is free: fixed by a rank-one term, which the
-        // centring then removes.
-        let mean_diagonal = (0..n).map(|i| information[(i, i)]).sum::<f64>() / n as f64;
-        let term = mean_diagonal.abs().max(1e-12) / n as f64;
-        information.view_mut((0, 0), (n, n)).add_scalar_mut(term);
-    }
-    let covariance = information.cholesky()?.inverse();
-    // The scores' covariance J Σ Jᵀ, J = [I | W] with W the strata's shares.
-    let mut map = DMatrix::<f64>::zeros(n, rows);
-    for model in 0..n {
-        map[(model, model)] = 1.0;
-    }
-    for (stratum, &share) in cells.share.iter().enumerate() {
-        for model in 0..n {
-            map[(model, n + stratum * n + model)] = share;
-        }
-    }
-    let scores = &map * covariance * map.transpose();
-    Some(fisher::centred_errors_of_covariance(&scores))
 }

@@ -22,7 +22,7 @@ use crate::rank::lists::Selection;
 
 /// 6 models; binary samples in two strata of benchmark 0, numeric ones in benchmark 1
 /// (lower is better), then comparisons with ties and rankings.
-fn mixed() -> Dataset {
+pub(super) fn mixed() -> Dataset {
     let mut rng = SmallRng::seed_from_u64(7);
     let skills = [-1.0, -0.4, 0.0, 0.3, 0.8, 1.5];
     let (n_models, n_samples) = (6, 90);

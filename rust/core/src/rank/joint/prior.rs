@@ -188,7 +188,8 @@ pub(crate) fn measurer_terms(
 /// (its `CELL_CENTRE` / n_c) with each such skill. The arrowhead step keeps the one with
 /// its own model's skill (in its cross coupling) and bounds the others.
 fn centre_cells(layout: &Layout, centre: &Centre, inverse: f64, sums: &mut Sums) {
-    let (n, full) = (layout.n_ranked(), !sums.pairs.is_empty());
+    let n = layout.n_ranked();
+    let full = !sums.pairs.is_empty() && sums.rows > n;
     let members = centre.count() as f64;
     let mut total = 0.0;
     for cell in 0..layout.deviations.n_cells() {
