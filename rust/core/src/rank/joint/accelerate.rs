@@ -178,7 +178,7 @@ pub(crate) fn squarem(mut fitter: Fitter, mut state: State) -> Fitted {
             .zip(&middle.deviation_variance)
             .zip(&end.deviation_variance)
         {
-            // In log σ², where EM's steps are closer to even.
+            // In log σ², where its moves from pass to pass are closer to even.
             *value = jump(x0.ln(), x1.ln(), x2.ln())
                 .exp()
                 .clamp(VARIANCE_MIN, VARIANCE_MAX);

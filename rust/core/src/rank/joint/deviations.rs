@@ -154,6 +154,24 @@ impl Deviations {
         effective
     }
 
+    /// The skills a sample of location group `group` reads, and the first of its
+    /// stratum's cells: the stratum's slice of `effective` (see [`Deviations::effective`])
+    /// where it has deviations, `skills` otherwise.
+    pub fn skills_of<'a>(
+        &self,
+        group: u32,
+        skills: &'a [f64],
+        effective: &'a [f64],
+    ) -> (&'a [f64], Option<usize>) {
+        match self.stratum[group as usize] {
+            NONE => (skills, None),
+            stratum => {
+                let base = stratum as usize * self.n;
+                (&effective[base..base + self.n], Some(base))
+            }
+        }
+    }
+
     /// The skills on the selection: θ_m + Σ_s w_s u_{m,s}.
     pub fn scores(&self, skills: &[f64], deviations: &[f64]) -> Vec<f64> {
         let mut scores = skills.to_vec();
@@ -272,6 +290,22 @@ pub(crate) fn centre_strata(
     largest
 }
 
+/// Each skill's curvature in the pass sums.
+fn skill_curvatures(sums: &Sums) -> Vec<f64> {
+    (0..sums.n)
+        .map(|model| sums.skills[model * sums.stride + DIAGONAL])
+        .collect()
+}
+
+/// Each skill's curvature with its cells eliminated (S = C − Σ x²/D).
+fn eliminated_skills(sums: &Sums, system: &[Cell]) -> Vec<f64> {
+    let mut eliminated = skill_curvatures(sums);
+    for cell in system {
+        eliminated[cell.model] -= cell.cross * cell.cross / cell.curvature;
+    }
+    eliminated
+}
+
 /// The objective's terms in σ² beyond the cells' −u²/2σ²: Laplace's approximation of
 /// the cells and their skills integrated out, −½ Σ log(1 + σ² d) over the cells (d a
 /// cell's data curvature) − ½ Σ log(S/C) over the models (S a skill's curvature with its
@@ -291,18 +325,18 @@ pub(crate) fn marginal_terms(
     if n == 0 || system.is_empty() {
         return 0.0;
     }
-    let whole: Vec<f64> = (0..n)
-        .map(|model| sums.skills[model * sums.stride + DIAGONAL])
-        .collect();
-    let mut eliminated = whole.clone();
     let mut total = 0.0;
-    for (index, cell) in system.iter().enumerate() {
-        let d = sums.cells[index * CELL_STRIDE + CELL_DIAGONAL];
+    for (index, d) in sums
+        .cells
+        .chunks_exact(CELL_STRIDE)
+        .map(|row| row[CELL_DIAGONAL])
+        .enumerate()
+    {
         let sigma2 = variance[cells.spread[index / n] as usize];
         total -= 0.5 * (sigma2 * d.max(0.0)).ln_1p();
-        eliminated[cell.model] -= cell.cross * cell.cross / cell.curvature;
     }
-    for (eliminated, whole) in eliminated.iter().zip(&whole) {
+    let whole = skill_curvatures(sums);
+    for (eliminated, whole) in eliminated_skills(sums, system).iter().zip(&whole) {
         if *whole > 0.0 && *eliminated > 0.0 {
             total -= 0.5 * (eliminated / whole).ln();
         }
@@ -333,52 +367,42 @@ pub(crate) fn step_variances(
 ) -> f64 {
     let cells = &layout.deviations;
     let n = cells.n;
-    // Each skill's curvature with its cells eliminated.
-    let mut eliminated: Vec<f64> = (0..n)
-        .map(|model| sums.skills[model * sums.stride + DIAGONAL])
-        .collect();
-    for cell in system {
-        eliminated[cell.model] -= cell.cross * cell.cross / cell.curvature;
-    }
-    // Per cell with data: its group, d, and y² + x²/S.
-    let mut terms = Vec::with_capacity(system.len());
+    let eliminated = eliminated_skills(sums, system);
+    // Per spread group, per cell with data: d, and y² + x²/S.
+    let mut terms = vec![Vec::new(); variance.len()];
     for (index, cell) in system.iter().enumerate() {
-        let d = sums.cells[index * CELL_STRIDE + CELL_DIAGONAL];
+        let row = &sums.cells[index * CELL_STRIDE..(index + 1) * CELL_STRIDE];
+        let d = row[CELL_DIAGONAL];
         if d <= 0.0 {
             continue;
         }
-        let y = sums.cells[index * CELL_STRIDE + CELL_GRADIENT] + d * deviations[index];
+        let y = row[CELL_GRADIENT] + d * deviations[index];
         let skill = eliminated[cell.model].max(1e-12);
-        terms.push((
-            cells.spread[index / n] as usize,
-            d,
-            y * y + cell.cross * cell.cross / skill,
-        ));
+        terms[cells.spread[index / n] as usize].push((d, y * y + cell.cross * cell.cross / skill));
     }
-    let score = |group: usize, sigma2: f64| -> f64 {
-        terms
-            .iter()
-            .filter(|term| term.0 == group)
-            .map(|&(_, d, squared)| {
-                let shrink = 1.0 / (1.0 + sigma2 * d);
-                squared * shrink * shrink - d * shrink
-            })
-            .sum()
-    };
     let mut change: f64 = 0.0;
-    for (group, variance) in variance.iter_mut().enumerate() {
-        if !terms.iter().any(|term| term.0 == group) {
+    for (terms, variance) in terms.iter().zip(variance.iter_mut()) {
+        if terms.is_empty() {
             continue;
         }
-        let after = if score(group, 0.0) <= 0.0 {
+        let score = |sigma2: f64| -> f64 {
+            terms
+                .iter()
+                .map(|&(d, squared)| {
+                    let shrink = 1.0 / (1.0 + sigma2 * d);
+                    squared * shrink * shrink - d * shrink
+                })
+                .sum()
+        };
+        let after = if score(0.0) <= 0.0 {
             VARIANCE_MIN
-        } else if score(group, VARIANCE_MAX) >= 0.0 {
+        } else if score(VARIANCE_MAX) >= 0.0 {
             VARIANCE_MAX
         } else {
             let (mut low, mut high) = (VARIANCE_MIN.ln(), VARIANCE_MAX.ln());
             while high - low > 1e-12 {
                 let middle = 0.5 * (low + high);
-                if score(group, middle.exp()) > 0.0 {
+                if score(middle.exp()) > 0.0 {
                     low = middle;
                 } else {
                     high = middle;

@@ -198,13 +198,9 @@ fn fit_sample(context: &Context, position: usize, difficulty: f64) -> TwoParamet
         _ => (1.0, 0.0, 1.0),
     };
     let models = &data.cardinal.models[range.clone()];
-    let skills = match layout.deviations.stratum[group as usize] {
-        NONE => context.parameters,
-        stratum => {
-            let (n, base) = (layout.n_ranked(), stratum as usize * layout.n_ranked());
-            &context.effective[base..base + n]
-        }
-    };
+    let (skills, _) = layout
+        .deviations
+        .skills_of(group, context.parameters, context.effective);
     let view = SampleView {
         skills: models
             .iter()

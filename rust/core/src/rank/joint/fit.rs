@@ -314,7 +314,7 @@ impl<'a> Fitter<'a> {
             change = change.max(step.abs());
         }
         // Steps are damped when passes stop reaching a new smallest change (of everything
-        // but σ², whose EM steps are not Newton steps and do not overshoot): the
+        // but σ², which each pass sets rather than steps, and which does not overshoot): the
         // couplings the steps leave out (the difficulties' step lags, the spreads'
         // Fisher curvature) can otherwise hold a fit in a cycle.
         if change < self.best {

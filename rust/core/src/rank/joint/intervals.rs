@@ -3,7 +3,7 @@
 //!
 //! With deviation cells a score θ + Σ w u is linear in the skills and cells, so their
 //! information is built whole and its inverse is their covariance; beyond
-//! `sums::PAIR_ROWS` skills and cells (an O(N³) inverse of N = 4096 is a minute on two
+//! [`FISHER_ROWS`] skills and cells (an O(N³) inverse of N = 4096 is a minute on two
 //! cores) there are no Fisher intervals, and the bootstrap gives them. Eliminating each
 //! cell into its skill alone, as the arrowhead step does, is no way round: with the
 //! skill pairs kept and the cells' pairs dropped the information is not positive
@@ -17,8 +17,11 @@ use super::layout::Layout;
 use super::pass::{self, PassInput};
 use super::solve;
 use super::state::State;
-use super::sums::PAIR_ROWS;
 use super::{binary, centre, deviations, prior};
+
+/// Most skills plus cells Fisher intervals are computed for: their pass holds pairs of
+/// that side per accumulator (4096² values, 128 MiB) and their inverse is O(N³).
+const FISHER_ROWS: usize = 4096;
 
 /// Standard errors of the centred scores, in ranked-model order; `None` when the
 /// information is not positive definite, or too large (see the module comment).
@@ -30,7 +33,7 @@ pub(crate) fn fisher_errors(
 ) -> Option<Vec<f64>> {
     let n = layout.n_ranked();
     let n_cells = layout.deviations.n_cells();
-    if n_cells > 0 && n + n_cells > PAIR_ROWS {
+    if n_cells > 0 && n + n_cells > FISHER_ROWS {
         return None;
     }
     let mut items = state.items.clone();

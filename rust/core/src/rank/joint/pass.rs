@@ -146,13 +146,9 @@ impl Visitor for ChunkVisitor<'_, '_> {
         let location = input.parameters[location_index] + effect.map_or(0.0, |e| e.shift());
         // On a stratum with deviations the outcomes read θ + u; the measurer effect reads
         // the common skills.
-        let stratum = layout.deviations.stratum[group as usize];
-        let (skills, cells) = if stratum == NONE {
-            (input.parameters, None)
-        } else {
-            let base = stratum as usize * n;
-            (&input.effective[base..base + n], Some(base))
-        };
+        let (skills, cells) = layout
+            .deviations
+            .skills_of(group, input.parameters, input.effective);
         let item = &mut self.items[position - self.start];
         let (stepped, scale) = match layout.reading[sample] {
             Reading::Absent => return,

@@ -189,7 +189,7 @@ pub(crate) fn measurer_terms(
 /// its own model's skill (in its cross coupling) and bounds the others.
 fn centre_cells(layout: &Layout, centre: &Centre, inverse: f64, sums: &mut Sums) {
     let n = layout.n_ranked();
-    let full = !sums.pairs.is_empty() && sums.rows > n;
+    let full = !sums.pairs.is_empty();
     let members = centre.count() as f64;
     let mut total = 0.0;
     for cell in 0..layout.deviations.n_cells() {

@@ -239,9 +239,7 @@ fn scatter_cells(
                 shared + per_skill.abs() * weight * prior * inverse * (precision - w);
         }
     }
-    // Without pairs (the arrowhead step), or pairs of the skills alone (large Fisher
-    // information, see `sums::PAIR_ROWS`).
-    if sums.pairs.is_empty() || sums.rows == n {
+    if sums.pairs.is_empty() {
         return;
     }
     for (p, a) in sample.entries.iter().enumerate() {

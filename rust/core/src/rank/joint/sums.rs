@@ -13,10 +13,6 @@ pub(crate) const DROPPED: usize = 2;
 pub(crate) const CENTRE: usize = 3;
 pub(crate) const COUPLING: usize = 4;
 
-/// Most rows (skills and deviation cells) a full pass keeps pairs for: 4096² values per
-/// accumulator (128 MiB).
-pub(crate) const PAIR_ROWS: usize = 4096;
-
 /// Summed curvature (the negated Hessian) and gradient of one pass.
 pub(crate) struct Sums {
     pub n: usize,
@@ -33,8 +29,8 @@ pub(crate) struct Sums {
     /// Full step only: over the rows (the n skills, then the cells), row-major, terms
     /// at [larger][smaller].
     pub pairs: Vec<f64>,
-    /// The side of `pairs`: n + cells, or n where that would pass [`PAIR_ROWS`] (the
-    /// cells' pairs are then left out).
+    /// The side of `pairs`: n + cells (callers of a full pass keep it small:
+    /// `fit::use_full`, `intervals::FISHER_ROWS`).
     pub rows: usize,
     pub tie_gradient: f64,
     pub tie_curvature: f64,
@@ -60,11 +56,7 @@ impl Sums {
     pub fn new(n: usize, n_parameters: usize, n_cells: usize, full: bool) -> Self {
         let hubs = n_parameters - n;
         let stride = COUPLING + hubs;
-        let rows = if n + n_cells <= PAIR_ROWS {
-            n + n_cells
-        } else {
-            n
-        };
+        let rows = n + n_cells;
         Sums {
             n,
             hubs,
