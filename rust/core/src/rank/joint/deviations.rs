@@ -246,8 +246,8 @@ pub(crate) fn system(
 /// only b − μ, so along that direction only the cells' prior changes, and this is its
 /// optimum. The arrowhead step, which drops the couplings between the cells of a sample's
 /// models, crawls along it (on 1000 models × 1M samples in 16 strata, a location moved
-/// by 1e-5 a pass for hundreds of passes); the skills' common shift is fixed the same way
-/// (`prior::apply_shift`). Returns the largest move.
+/// by about 1e-5 every pass, shrinking by under 1% a pass); the skills' common shift is
+/// fixed the same way (`prior::apply_shift`). Returns the largest move.
 pub(crate) fn centre_strata(
     layout: &Layout,
     selection: &Selection,
@@ -355,9 +355,9 @@ pub(crate) fn marginal_terms(
 /// ½ Σ [(y² + x²/S)/(1 + σ²d)² − d/(1 + σ²d)], whose zero (EM's fixed point, σ² the mean
 /// of u² + v) is found by bisection in log σ²; where the score at σ² = 0 is ≤ 0 (the
 /// strata rank the models alike) σ² goes to its bound. EM's own steps near that bound
-/// are of order σ⁴, thousands of passes either way; a scoring step taken with the cells
-/// of the last σ² overshoots, as the cells lag behind it. Call with the cells the pass
-/// read (before their step). Returns the largest change of a σ².
+/// are of order σ⁴, so it creeps there for hundreds of passes and more; a scoring step
+/// taken with the cells of the last σ² overshoots, as the cells lag behind it. Call with
+/// the cells the pass read (before their step). Returns the largest change of a σ².
 pub(crate) fn step_variances(
     layout: &Layout,
     sums: &Sums,
