@@ -1,0 +1,247 @@
+"""Capability queries on real data (issue 26): what ``query_bench.py --part capability``
+measures. Vectors are computed once per encoder variant and cached in ``--cache``; each
+pool below is built from the shared data and given those vectors.
+
+Queries: mmlu_pro's 14 category names, bare, and as the descriptive phrases in PHRASES,
+written from the public description of MMLU-Pro's categories before any retrieval was run
+(and before the ``src`` column was read). Absent capabilities in ABSENT were written the
+same way. Constants are chosen on DEV (every other category in alphabetical order) and
+confirmed on CONFIRM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onebench
+from onebench.query import EmbeddingSet, load_encoder
+from onebench.query._hybrid import HybridSettings
+
+PHRASES = {
+    "biology": "biology: cells, genetics, evolution, ecology, anatomy and physiology of "
+    "living organisms",
+    "business": "business questions: accounting, finance, interest and profit calculations, "
+    "management and marketing",
+    "chemistry": "chemistry: chemical reactions, molecules, moles and stoichiometry, acids and "
+    "bases, thermochemistry",
+    "computer science": "computer science: algorithms, data structures, programming, computer "
+    "architecture and networks",
+    "economics": "economics: supply and demand, markets, inflation, GDP, monetary and fiscal "
+    "policy",
+    "engineering": "engineering problems: electrical circuits, machines, thermodynamics, fluid "
+    "flow, materials and signals",
+    "health": "health and medicine: diseases, symptoms, treatment, anatomy, nutrition and "
+    "clinical practice",
+    "history": "history: past events, wars, empires, revolutions and historical documents",
+    "law": "law: legal cases, contracts, torts, criminal law, constitutional rights and court "
+    "rulings",
+    "math": "mathematics: algebra, calculus, equations, probability and number theory problems",
+    "other": "general knowledge questions on miscellaneous topics: facts, everyday life, "
+    "society and culture",
+    "philosophy": "philosophy: ethics, logic, moral arguments and the views of philosophers",
+    "physics": "physics: forces, motion, energy, electricity and magnetism, waves and quantum "
+    "mechanics",
+    "psychology": "psychology: behavior, cognition, memory, learning, development and mental "
+    "disorders",
+}
+CATEGORIES = sorted(PHRASES)
+DEV = CATEGORIES[0::2]
+CONFIRM = CATEGORIES[1::2]
+ABSENT_DEV = (
+    "Hungarian poetry",
+    "knitting patterns for wool sweaters",
+    "identifying birds by their songs",
+    "skateboard tricks for beginners",
+)
+ABSENT_CONFIRM = (
+    "tying fishing knots",
+    "chess opening theory",
+    "playing the bagpipes",
+    "origami folding instructions",
+)
+SOURCES = ("mmlu_pro", "alpaca_eval", "arena_bench_v1", "chembench_irt")
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+# -- data and vectors ------------------------------------------------------------------------
+
+
+def shared_rows(data: Path) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    rows = []
+    for source in SOURCES:
+        table = pq.read_table(data / source / "samples.parquet")
+        for row in table.to_pylist():
+            rows.append(row)
+    return rows
+
+
+def cached_vectors(cache: Path, variant: str, rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """The text vectors of every row with a text, by sample id (computed once)."""
+    path = cache / f"vectors-{variant}.npy"
+    ids_path = cache / f"vectors-{variant}.ids.json"
+    with_text = [row for row in rows if row.get("text")]
+    if path.exists() and ids_path.exists():
+        ids = json.loads(ids_path.read_text())
+        vectors = np.load(path)
+    else:
+        encoder = load_encoder(None, "cpu", variant)
+        started = time.perf_counter()
+        vectors = encoder.encode_texts([row["text"] for row in with_text], batch_size=64)
+        print(
+            f"embedded {len(with_text)} texts ({variant}) in {time.perf_counter() - started:.0f}"
+            f" s, load {load_average()}",
+            flush=True,
+        )
+        ids = [row["sample_id"] for row in with_text]
+        np.save(path, vectors.astype(np.float32))
+        ids_path.write_text(json.dumps(ids))
+    return dict(zip(ids, vectors, strict=True))
+
+
+def make_pool(
+    path: Path,
+    rows: list[dict[str, Any]],
+    vectors: dict[str, np.ndarray],
+    variant: str,
+    keep: dict[str, set[str]],
+) -> onebench.Pool:
+    """A pool of ``rows`` whose metadata holds only the keys in ``keep`` (key -> the ids
+    that keep it), embedded with the cached vectors of ``variant``."""
+    import shutil
+
+    if path.exists():
+        shutil.rmtree(path)
+    pool = onebench.Pool.create(path)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        kept = tuple(key for key, ids in keep.items() if row["sample_id"] in ids and row.get(key))
+        groups.setdefault(kept, []).append(row)
+    for kept, group in groups.items():
+        columns: dict[str, list[Any]] = {
+            name: [row.get(name) for row in group] for name in ("sample_id", "benchmark", "text")
+        }
+        for key in kept:
+            columns[key] = [row[key] for row in group]
+        pool.add_samples(columns)
+    ids = [sample_id for sample_id in pool.samples().column("sample_id").to_pylist()]
+    embedded = [sample_id for sample_id in ids if sample_id in vectors]
+    matrix = np.stack([vectors[sample_id] for sample_id in embedded]).astype(np.float16)
+    info = {"modalities": ["text"], "dimension": 384, "variant": variant}
+    with EmbeddingSet(pool.path, load_encoder().name, "text").writer() as writer:
+        writer.append(embedded, matrix, info)
+    return pool
+
+
+# -- measures --------------------------------------------------------------------------------
+
+
+def truth(rows: list[dict[str, Any]]) -> dict[str, set[str]]:
+    members: dict[str, set[str]] = {name: set() for name in CATEGORIES}
+    for row in rows:
+        if row["benchmark"] == "mmlu_pro":
+            members[row["category"]].add(row["sample_id"])
+    return members
+
+
+def evaluate(
+    pool: onebench.Pool,
+    members: dict[str, set[str]],
+    queries: dict[str, str],
+    method: str,
+    settings: HybridSettings | None,
+    cutoff: bool = True,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    extra = {"settings": settings} if method == "hybrid" else {}
+    for name, text in queries.items():
+        found = pool.query(text, top_k=100, method=method, **extra)
+        row = {"p100": sum(s in members[name] for s in found.sample_ids) / 100}
+        if cutoff:
+            auto = pool.query(text, method=method, **extra)
+            hits = sum(s in members[name] for s in auto.sample_ids)
+            precision = hits / len(auto) if len(auto) else 0.0
+            recall = hits / len(members[name])
+            row.update(
+                n=len(auto),
+                precision=precision,
+                recall=recall,
+                f1=2 * precision * recall / (precision + recall) if hits else 0.0,
+            )
+        out[name] = row
+    return out
+
+
+def summary(result: dict[str, Any], names: list[str]) -> dict[str, float]:
+    rows = [result[name] for name in names]
+    figures = {
+        "mean_p100": statistics.mean(r["p100"] for r in rows),
+        "worst_p100": min(r["p100"] for r in rows),
+    }
+    if "f1" in rows[0]:
+        figures["mean_f1"] = statistics.mean(r["f1"] for r in rows)
+    return figures
+
+
+def absent_checks(pool: onebench.Pool, queries: tuple[str, ...], settings: Any) -> dict[str, Any]:
+    out = {}
+    for text in queries:
+        found = pool.query(text, settings=settings)
+        out[text] = {
+            "flagged": "note" in found.query,
+            "best": found.query.get("best_similarity"),
+            "n": len(found),
+        }
+    return out
+
+
+def tune(
+    pools: dict[str, onebench.Pool],
+    members: dict[str, set[str]],
+    propagate: Any,
+) -> tuple[HybridSettings, list[str]]:
+    """One coordinate sweep over the constants, scored on DEV alone: mean P@100 of the
+    text-only phrases and of the bare names with propagated labels, plus the mean cut-off
+    F1 of both."""
+    log: list[str] = []
+    bare = {name: name for name in DEV}
+    phrases = {name: PHRASES[name] for name in DEV}
+
+    def objective(settings: HybridSettings) -> float:
+        a = summary(evaluate(pools["text"], members, phrases, "hybrid", settings), DEV)
+        b = summary(evaluate(pools["half"], members, bare, "hybrid", settings), DEV)
+        return a["mean_p100"] + b["mean_p100"] + 0.5 * (a["mean_f1"] + b["mean_f1"])
+
+    best = HybridSettings()
+    best_score = objective(best)
+    log.append(f"start {best_score:.4f}")
+    grid = {
+        "lexical_weight": (0.0, 0.5, 1.0),
+        "feedback_weight": (0.0, 0.5, 1.0),
+        "feedback_top": (5, 10, 20),
+        "topic_weight": (0.0, 0.25, 0.5, 1.0),
+        "label_gate": (0.3, 0.4, 0.5),
+        "label_weight": (0.5, 1.0, 2.0),
+    }
+    for knob, values in grid.items():
+        for value in values:
+            if getattr(best, knob) == value:
+                continue
+            trial = replace(best, **{knob: value})
+            score = objective(trial)
+            log.append(f"{knob}={value}: {score:.4f}")
+            if score > best_score + 1e-9:
+                best, best_score = trial, score
+    log.append(f"chosen {best.to_dict()} ({best_score:.4f})")
+    return best, log
