@@ -11,6 +11,7 @@ confirmed on CONFIRM.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import statistics
@@ -245,3 +246,192 @@ def tune(
                 best, best_score = trial, score
     log.append(f"chosen {best.to_dict()} ({best_score:.4f})")
     return best, log
+
+
+# -- the whole part --------------------------------------------------------------------------
+
+
+def _propagate(pools: dict[str, onebench.Pool], neighbours: int, confidence: float) -> None:
+    for key in ("half", "pooled"):
+        pools[key].propagate_labels("category", neighbours=neighbours, min_confidence=confidence)
+
+
+def _propagation_accuracy(pool: onebench.Pool, truth_of: dict[str, str]) -> dict[str, Any]:
+    from onebench.query._labels import load_inferred
+
+    inferred = load_inferred(pool.path)["category"]
+    scored = [
+        (sample_id, value) for sample_id, value in inferred.values.items() if sample_id in truth_of
+    ]
+    confident = [
+        (sample_id, value)
+        for sample_id, value in scored
+        if inferred.confidences[sample_id] >= inferred.min_confidence
+    ]
+    return {
+        "inferred": len(scored),
+        "accuracy": statistics.mean(truth_of[s] == v for s, v in scored),
+        "confident": len(confident),
+        "confident_accuracy": statistics.mean(truth_of[s] == v for s, v in confident)
+        if confident
+        else float("nan"),
+    }
+
+
+def choose_floor(present: list[float], absent: list[float]) -> float:
+    """The match floor that classifies the most dev queries right (midpoint of the gap)."""
+    values = sorted(set(present) | set(absent))
+    candidates = [(a + b) / 2 for a, b in itertools.pairwise(values)] or values
+
+    def correct(floor: float) -> int:
+        return sum(p >= floor for p in present) + sum(a < floor for a in absent)
+
+    return max(candidates, key=lambda floor: (correct(floor), -abs(floor - 0.4)))
+
+
+def run(data: Path, cache: Path, tune_constants: bool = True) -> dict[str, Any]:
+    import random
+
+    from onebench.query import _cutoff, _labels
+
+    cache.mkdir(parents=True, exist_ok=True)
+    rows = shared_rows(data)
+    mmlu = [row for row in rows if row["benchmark"] == "mmlu_pro"]
+    members = truth(rows)
+    truth_of = {row["sample_id"]: row["category"] for row in mmlu}
+    labelled = set(random.Random(0).sample(sorted(truth_of), len(truth_of) // 2))
+    figures: dict[str, Any] = {"load_start": load_average()}
+    vectors = cached_vectors(cache, "onnx-int8", rows)
+    started = time.perf_counter()
+    pools = {
+        "text": make_pool(cache / "pool-text", mmlu, vectors, "onnx-int8", {}),
+        "half": make_pool(cache / "pool-half", mmlu, vectors, "onnx-int8", {"category": labelled}),
+        "pooled": make_pool(
+            cache / "pool-pooled", rows, vectors, "onnx-int8", {"category": set(truth_of)}
+        ),
+    }
+    figures["pools_s"] = time.perf_counter() - started
+    for pool in pools.values():
+        pool.topics(rebuild=True)
+    # 1. propagation constants, on DEV's bare names in the half-labelled pool
+    propagation_log = []
+    choice = (_labels.DEFAULT_NEIGHBOURS, _labels.MIN_CONFIDENCE)
+    if tune_constants:
+        best_score = -1.0
+        for neighbours in (5, 10, 20):
+            for confidence in (0.3, 0.5, 0.7):
+                pools["half"].propagate_labels(
+                    "category", neighbours=neighbours, min_confidence=confidence
+                )
+                result = evaluate(pools["half"], members, {n: n for n in DEV}, "hybrid", None)
+                score = summary(result, DEV)
+                value = score["mean_p100"] + 0.5 * score["mean_f1"]
+                propagation_log.append(f"k={neighbours} c={confidence}: {value:.4f}")
+                if value > best_score:
+                    best_score, choice = value, (neighbours, confidence)
+    figures["propagation_choice"] = {"neighbours": choice[0], "min_confidence": choice[1]}
+    figures["propagation_log"] = propagation_log
+    _propagate(pools, *choice)
+    figures["propagation_accuracy"] = _propagation_accuracy(pools["half"], truth_of)
+    # 2. hybrid constants, on DEV
+    settings, tune_log = tune(pools, members, None) if tune_constants else (HybridSettings(), [])
+    figures["settings"] = settings.to_dict()
+    figures["tune_log"] = tune_log
+    # 3. match floor, on ABSENT_DEV and DEV's queries in the text-only pool
+    present = [
+        pools["text"].query(text, top_k=10, settings=settings).query["best_similarity"]
+        for name in DEV
+        for text in (name, PHRASES[name])
+    ]
+    absent = [
+        pools["text"].query(text, top_k=10, settings=settings).query["best_similarity"]
+        for text in ABSENT_DEV
+    ]
+    floor = (
+        choose_floor(present, absent)
+        if tune_constants
+        else _cutoff.MATCH_FLOORS[load_encoder().name]
+    )
+    figures["match_floor"] = {"chosen": floor, "present_dev": present, "absent_dev": absent}
+    _cutoff.MATCH_FLOORS[load_encoder().name] = floor
+    # 4. everything, on both halves
+    table: dict[str, Any] = {}
+    for pool_name in ("text", "half", "pooled"):
+        for query_kind in ("bare", "phrases"):
+            queries = {n: (n if query_kind == "bare" else PHRASES[n]) for n in CATEGORIES}
+            for method in ("semantic", "hybrid"):
+                result = evaluate(pools[pool_name], members, queries, method, settings)
+                table[f"{pool_name}/{query_kind}/{method}"] = {
+                    "rows": result,
+                    "dev": summary(result, DEV),
+                    "confirm": summary(result, CONFIRM),
+                    "all": summary(result, CATEGORIES),
+                }
+    figures["table"] = table
+    figures["absent"] = {
+        "dev": absent_checks(pools["pooled"], ABSENT_DEV, settings),
+        "confirm": absent_checks(pools["pooled"], ABSENT_CONFIRM, settings),
+        "confirm_text_only": absent_checks(pools["text"], ABSENT_CONFIRM, settings),
+    }
+    topics = pools["pooled"].topics()
+    figures["topics"] = [
+        {key: t[key] for key in ("topic", "size", "label", "benchmarks")} for t in topics["topics"]
+    ]
+    figures["load_end"] = load_average()
+    return figures
+
+
+def variant_agreement(data: Path, cache: Path) -> dict[str, Any]:
+    """P@25 of the text-only queries on a 200-per-category subset of mmlu_pro, with the
+    float model's vectors and with the onnx-int8 variant's (the same queries, each
+    encoded by its own variant)."""
+    import random
+
+    rows = [row for row in shared_rows(data) if row["benchmark"] == "mmlu_pro"]
+    rng = random.Random(0)
+    subset = []
+    for name in CATEGORIES:
+        group = [row for row in rows if row["category"] == name]
+        subset += rng.sample(group, min(200, len(group)))
+    members = truth(subset)
+    out: dict[str, Any] = {}
+    for variant in ("float32", "onnx-int8"):
+        vectors = cached_vectors(cache / "subset", variant, subset)
+        pool = make_pool(cache / f"pool-subset-{variant}", subset, vectors, variant, {})
+        for kind in ("bare", "phrases"):
+            queries = {n: (n if kind == "bare" else PHRASES[n]) for n in CATEGORIES}
+            for method in ("semantic", "hybrid"):
+                precision = []
+                for name, text in queries.items():
+                    found = pool.query(text, top_k=25, method=method)
+                    precision.append(sum(s in members[name] for s in found.sample_ids) / 25)
+                out[f"{variant}/{kind}/{method}"] = statistics.mean(precision)
+    return out
+
+
+def throughput(data: Path, count: int = 256, rounds: int = 3) -> dict[str, Any]:
+    """Samples/s of both variants on the same ``count`` mmlu_pro texts, alternating."""
+    import pyarrow.parquet as pq
+
+    texts = pq.read_table(data / "mmlu_pro" / "samples.parquet", columns=["text"])
+    texts = texts.column("text").to_pylist()[:count]
+    encoders = {v: load_encoder(None, "cpu", v) for v in ("float32", "onnx-int8")}
+    for encoder in encoders.values():
+        encoder.encode_texts(texts[:16], batch_size=16)
+    speeds: dict[str, list[float]] = {v: [] for v in encoders}
+    loads = []
+    for _ in range(rounds):
+        for variant, encoder in encoders.items():
+            started = time.perf_counter()
+            encoder.encode_texts(texts, batch_size=64)
+            speeds[variant].append(len(texts) / (time.perf_counter() - started))
+            loads.append(load_average())
+    return {
+        "texts": len(texts),
+        "mean_chars": statistics.mean(len(t) for t in texts),
+        "speeds": speeds,
+        "ratio_best": max(speeds["onnx-int8"]) / max(speeds["float32"]),
+        "ratio_median": statistics.median(speeds["onnx-int8"])
+        / statistics.median(speeds["float32"]),
+        "loads": loads,
+    }

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from .pool import Pool
     from .query import Benchmark, EmbedReport, IndexReport
+    from .query._labels import LabelReport
 
 __all__ = ["PoolQueries"]
 
@@ -70,16 +71,60 @@ class PoolQueries:
     def query(self, text: str | None = None, **options: Any) -> Benchmark:
         """The samples that test what ``text`` describes, as a :class:`Benchmark`.
 
-        Options: ``image`` (query by an example image instead), ``top_k`` (default 100
-        when no ``threshold``), ``threshold`` (a cosine similarity, or ``"default"``),
-        ``where`` (metadata filters, e.g. ``{"category": "law"}`` or ``["year>=2020"]``),
-        ``on`` (``text``, ``references``, ``image``; default: every embedded field),
-        ``method`` (``semantic`` or ``lexical``), ``encoder``, ``index`` (``auto``,
-        ``exact``, ``ann``), ``device``.
+        Options: ``image`` (query by an example image instead), ``top_k``,
+        ``threshold`` (a cosine similarity, or ``"default"``); with neither, the benchmark
+        is cut where the ranking's scores split in two (Otsu; recorded as ``cutoff`` in
+        ``benchmark.query``), and a query that nothing in the pool matches well returns no
+        samples and says so (``benchmark.query["note"]``, and a warning). ``where``
+        (metadata filters, e.g. ``{"category": "law"}`` or ``["year>=2020"]``; a label
+        key also matches confident inferred labels, see :meth:`propagate_labels`), ``on``
+        (``text``, ``references``, ``image``; default: every embedded field), ``method``
+        (``hybrid``, the default: dense and BM25 fused by reciprocal rank, one round of
+        pseudo-relevance feedback, and the samples' labels and the capability map's
+        topics; ``semantic``: the dense similarity alone; ``lexical``: BM25 alone, no
+        embeddings needed), ``encoder``, ``index`` (``auto``, ``exact``, ``ann``),
+        ``device``.
         """
         from .query import query_pool
 
         return query_pool(cast("Pool", self), text, **options)
+
+    def propagate_labels(
+        self,
+        key: str = "category",
+        *,
+        encoder: str | None = None,
+        neighbours: int | None = None,
+        min_confidence: float | None = None,
+    ) -> LabelReport:
+        """Infers the metadata label ``key`` for every embedded sample without one, from its
+        nearest labelled neighbours (text embeddings), with a confidence; saved in the pool
+        as ``<key>_inferred`` / ``<key>_confidence`` beside the source's own labels, never
+        over them. Filters and queries on ``key`` then also match samples whose inferred
+        label has at least ``min_confidence``."""
+        from .query._labels import DEFAULT_NEIGHBOURS, MIN_CONFIDENCE, propagate_labels
+
+        return propagate_labels(
+            cast("Pool", self),
+            key,
+            encoder=encoder,
+            neighbours=DEFAULT_NEIGHBOURS if neighbours is None else neighbours,
+            min_confidence=MIN_CONFIDENCE if min_confidence is None else min_confidence,
+        )
+
+    def topics(
+        self, *, encoder: str | None = None, rebuild: bool = False, topics: int | None = None
+    ) -> dict[str, Any]:
+        """The capability map: the pool's text embeddings clustered into topics, each with
+        its size, distinctive words, main label and sources. Built and saved in the pool
+        on first use (or when ``rebuild``, or when ``topics`` asks for another count);
+        hybrid queries of a few words are routed through it."""
+        from .query._topics import build_topics, load_topics
+
+        saved = None if rebuild else load_topics(self.path, encoder)
+        if saved is not None and (topics is None or len(saved["topics"]) == topics):
+            return saved
+        return build_topics(cast("Pool", self), encoder=encoder, topics=topics)
 
     def save_benchmark(
         self, benchmark: Benchmark, name: str | None = None, *, overwrite: bool = False

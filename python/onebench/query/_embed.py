@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..exceptions import InvalidInputError
-from ._encoders import Encoder, encoder_variant, load_encoder, normalise_encoder_name
+from ._encoders import (
+    VARIANTS,
+    Encoder,
+    encoder_variant,
+    load_encoder,
+    normalise_encoder_name,
+)
 from ._store import EmbeddingSet, check_field
 
 if TYPE_CHECKING:
@@ -106,6 +112,10 @@ def embed_pool(
         raise InvalidInputError("batch_size: must be > 0", field="batch_size")
     for field in fields:
         check_field(field)
+    if variant is not None and variant not in VARIANTS:
+        raise InvalidInputError(
+            f"variant: expected one of {', '.join(VARIANTS)}, got {variant!r}", field="variant"
+        )
     models = [_field_encoder(pool, encoder, field, device, variant) for field in fields]
     for model, field in zip(models, fields, strict=True):
         if field == "image" and "image" not in model.modalities:

@@ -92,10 +92,14 @@ def class_tfidf(texts_by_topic: list[list[str]], words: int = _WORDS) -> list[li
         overall.update(count)
     average = sum(overall.values()) / max(len(counts), 1)
     tops = []
-    for count in counts:
+    for count, texts in zip(counts, texts_by_topic, strict=True):
         total = sum(count.values()) or 1
+        # In a topic of many texts, a word seen once is noise (a name, a typo).
+        least = 2 if len(texts) >= 20 else 1
         scored = {
-            w: (c / total) * math.log(1 + average / overall[w]) for w, c in count.items() if c >= 2
+            w: (c / total) * math.log(1 + average / overall[w])
+            for w, c in count.items()
+            if c >= least
         }
         tops.append(
             [w for w, _ in sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:words]]
