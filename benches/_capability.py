@@ -381,10 +381,14 @@ def run(data: Path, cache: Path, tune_constants: bool = True) -> dict[str, Any]:
     return figures
 
 
+PER_CATEGORY = 100
+
+
 def variant_agreement(data: Path, cache: Path) -> dict[str, Any]:
-    """P@25 of the text-only queries on a 200-per-category subset of mmlu_pro, with the
-    float model's vectors and with the onnx-int8 variant's (the same queries, each
-    encoded by its own variant)."""
+    """P@25 of the text-only queries on a subset of mmlu_pro (PER_CATEGORY questions of each
+    category), with the float model's vectors and with the onnx-int8 variant's (the same
+    queries, each encoded by its own variant). The float model is the slow one, hence the
+    subset; the int8 vectors are the full run's, when cached."""
     import random
 
     rows = [row for row in shared_rows(data) if row["benchmark"] == "mmlu_pro"]
@@ -392,11 +396,15 @@ def variant_agreement(data: Path, cache: Path) -> dict[str, Any]:
     subset = []
     for name in CATEGORIES:
         group = [row for row in rows if row["category"] == name]
-        subset += rng.sample(group, min(200, len(group)))
+        subset += rng.sample(group, min(PER_CATEGORY, len(group)))
     members = truth(subset)
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"texts": len(subset)}
     for variant in ("float32", "onnx-int8"):
-        vectors = cached_vectors(cache / "subset", variant, subset)
+        full = cache / f"vectors-{variant}.npy"
+        if full.exists():
+            vectors = cached_vectors(cache, variant, subset)
+        else:
+            vectors = cached_vectors(cache / f"subset-{PER_CATEGORY}", variant, subset)
         pool = make_pool(cache / f"pool-subset-{variant}", subset, vectors, variant, {})
         for kind in ("bare", "phrases"):
             queries = {n: (n if kind == "bare" else PHRASES[n]) for n in CATEGORIES}
@@ -435,3 +443,76 @@ def throughput(data: Path, count: int = 256, rounds: int = 3) -> dict[str, Any]:
         / statistics.median(speeds["float32"]),
         "loads": loads,
     }
+
+
+def markdown(figures: dict[str, Any]) -> str:
+    c = figures["capability"]
+    lines = [
+        f"Load average at start {c['load_start']}, at end {c['load_end']}.",
+        "",
+        f"Propagation chosen on DEV: {c['propagation_choice']} ({'; '.join(c['propagation_log'])})",
+        f"Propagated labels on the unlabelled half: {c['propagation_accuracy']}",
+        f"Hybrid constants chosen on DEV: {c['settings']}",
+        "Sweep: " + "; ".join(c["tune_log"]),
+        f"Match floor chosen on DEV and ABSENT_DEV: {c['match_floor']['chosen']:.3f} (present "
+        f"best similarities {[round(v, 3) for v in c['match_floor']['present_dev']]}, absent "
+        f"{[round(v, 3) for v in c['match_floor']['absent_dev']]})",
+        "",
+        "| pool / queries / method | P@100 dev mean (worst) | P@100 confirm mean (worst) | "
+        "P@100 all mean (worst) | cut-off F1 dev | cut-off F1 confirm | cut-off F1 all |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, entry in c["table"].items():
+        d, f, a = entry["dev"], entry["confirm"], entry["all"]
+        lines.append(
+            f"| {key} | {d['mean_p100']:.3f} ({d['worst_p100']:.2f}) | {f['mean_p100']:.3f} "
+            f"({f['worst_p100']:.2f}) | {a['mean_p100']:.3f} ({a['worst_p100']:.2f}) | "
+            f"{d['mean_f1']:.3f} | {f['mean_f1']:.3f} | {a['mean_f1']:.3f} |"
+        )
+    lines += ["", "Per category (hybrid): P@100, cut-off n / precision / recall / F1", ""]
+    header = "| category | half | " + " | ".join(
+        f"{p}/{q}" for p in ("text", "half", "pooled") for q in ("bare", "phrases")
+    )
+    lines += [header + " |", "|---|---|" + "---|" * 6]
+    for name in CATEGORIES:
+        cells = []
+        for p in ("text", "half", "pooled"):
+            for q in ("bare", "phrases"):
+                r = c["table"][f"{p}/{q}/hybrid"]["rows"][name]
+                cells.append(
+                    f"{r['p100']:.2f}; {r['n']} / {r['precision']:.2f} / {r['recall']:.2f} / "
+                    f"{r['f1']:.2f}"
+                )
+        half = "dev" if name in DEV else "confirm"
+        lines.append(f"| {name} | {half} | " + " | ".join(cells) + " |")
+    lines += ["", "Absent capabilities (auto cut-off): flagged, best similarity, samples", ""]
+    for split, checks in c["absent"].items():
+        lines.append(
+            f"- {split}: "
+            + "; ".join(
+                f"{text!r}: {'flagged' if r['flagged'] else 'NOT flagged'} ({r['best']}, {r['n']})"
+                for text, r in checks.items()
+            )
+        )
+    lines += ["", "Capability map of the pooled pool:", "", "| topic | samples | label | sources |"]
+    lines.append("|---|---|---|---|")
+    for t in c["topics"]:
+        sources = ", ".join(f"{b} {n}" for b, n in t["benchmarks"].items())
+        lines.append(f"| {t['topic']} | {t['size']} | {t['label']} | {sources} |")
+    v = figures["variants"]
+    lines += ["", f"Variants, P@25 on {v['texts']} mmlu_pro texts, text only:", ""]
+    lines.append("| queries / method | float32 | onnx-int8 | difference |")
+    lines.append("|---|---|---|---|")
+    for kind in ("bare", "phrases"):
+        for method in ("semantic", "hybrid"):
+            a, b = v[f"float32/{kind}/{method}"], v[f"onnx-int8/{kind}/{method}"]
+            lines.append(f"| {kind} / {method} | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
+    s = figures["speed"]
+    lines += [
+        "",
+        f"Speed, {s['texts']} mmlu_pro texts (mean {s['mean_chars']:.0f} chars), alternating "
+        f"rounds: float32 {[round(x, 1) for x in s['speeds']['float32']]}, onnx-int8 "
+        f"{[round(x, 1) for x in s['speeds']['onnx-int8']]} samples/s; ratio of the best "
+        f"{s['ratio_best']:.2f}, of the medians {s['ratio_median']:.2f}; load {s['loads']}",
+    ]
+    return "\n".join(lines)
