@@ -93,13 +93,24 @@ def label_scores(
     for key in LABEL_KEYS:
         if not view.knows(key):
             continue
-        values = view.column(key)
         cache_key = ("labels", key, model.name, getattr(model, "variant", "float32"))
-        names, name_vectors = view.cache.get(cache_key) or (None, None)
-        if names is None:
+        cached = view.cache.get(cache_key)
+        if cached is None:
+            values = view.column(key)
             names = sorted({v for v in values if isinstance(v, str) and v})
+            lookup = {name: code for code, name in enumerate(names)}
+            codes = np.array([lookup.get(v, -1) if isinstance(v, str) else -1 for v in values])
+            known = view.knows(f"{key}_confidence")
+            confidence = np.array(
+                [(c or 0.0) for c in view.column(f"{key}_confidence")]
+                if known
+                else [1.0] * len(values),
+                dtype=np.float64,
+            )
             name_vectors = model.encode_texts(names, batch_size=64) if names else None
-            view.cache[cache_key] = (names, name_vectors)
+            cached = (names, name_vectors, codes, confidence)
+            view.cache[cache_key] = cached
+        names, name_vectors, codes, confidence = cached
         if not names:
             continue
         similarity = name_vectors @ vector
@@ -108,14 +119,16 @@ def label_scores(
         weights = np.exp((similarity - similarity.max()) / settings.label_temperature)
         weights = np.where(similarity >= settings.label_gate, weights, 0.0)
         weights /= weights.sum()
-        lookup = {name: w for name, w in zip(names, weights, strict=True) if w >= 0.01}
-        matched.update({f"{key}={name}": round(float(w), 3) for name, w in lookup.items()})
-        confidence = view.column(f"{key}_confidence") if view.knows(f"{key}_confidence") else None
-        for position, value in enumerate(values):
-            w = lookup.get(value) if isinstance(value, str) else None
-            if w:
-                c = 1.0 if confidence is None else (confidence[position] or 0.0)
-                total[position] = max(total[position], w * c)
+        weights = np.where(weights >= 0.01, weights, 0.0)
+        matched.update(
+            {
+                f"{key}={name}": round(float(w), 3)
+                for name, w in zip(names, weights, strict=True)
+                if w
+            }
+        )
+        per_sample = np.where(codes >= 0, np.append(weights, 0.0)[codes], 0.0) * confidence
+        total = np.maximum(total, per_sample)
     return (total if matched else None), matched
 
 
@@ -126,12 +139,17 @@ def topic_scores(
     similarity = descriptors @ vector
     weights = np.exp((similarity - similarity.max()) / settings.topic_temperature)
     weights /= weights.max()
-    per_sample = np.zeros(len(view.ids), dtype=np.float64)
-    index = view.index
-    for sample_id, topic in topics["assignment"].items():
-        position = index.get(sample_id)
-        if position is not None:
-            per_sample[position] = weights[topic]
+    key = ("topics", id(topics))
+    assigned = view.cache.get(key)
+    if assigned is None:
+        assigned = np.full(len(view.ids), -1, dtype=np.int64)
+        index = view.index
+        for sample_id, topic in topics["assignment"].items():
+            position = index.get(sample_id)
+            if position is not None:
+                assigned[position] = topic
+        view.cache[key] = assigned
+    per_sample = np.where(assigned >= 0, np.append(weights, 0.0)[assigned], 0.0)
     routed = [
         {
             "topic": int(t),

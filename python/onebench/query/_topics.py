@@ -27,12 +27,13 @@ if TYPE_CHECKING:
 
 __all__ = ["build_topics", "load_topics", "topic_count"]
 
+_LOADED: dict[str, tuple[int, dict[str, Any]]] = {}
 _FORMAT = "onebench.topics"
 _VERSION = 1
 _WORDS = 6
 _FIT_ROWS = 20_000
-# Words that say nothing about a topic: English function words and the words of the
-# prompt templates that sources share ("question", "answer", "options").
+# Words that say nothing about a topic: English function words, the words of the prompt
+# templates that sources share ("question", "answer", "options") and of LaTeX markup.
 _STOP = frozenset(
     """a about above after again all also am an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from
@@ -42,7 +43,8 @@ _STOP = frozenset(
     through to too under until up very was we were what when where which while who whom why
     will with would you your yours one two three four five first second following given
     answer question options option choose correct best true false statement which use used
-    using each many much may might must shall let us get got make made new like well also""".split()
+    using each many much may might must shall let us get got make made new like well also
+    cannot per approximately calculate find value following mathrm frac text times""".split()
 )
 _TOKEN = re.compile(r"[a-z][a-z-]{2,}")
 
@@ -192,6 +194,13 @@ def load_topics(pool_path: Path, encoder: str | None = None) -> dict[str, Any] |
 
     path = pool_path / "topics" / f"{encoder_key(normalise_encoder_name(encoder))}.json"
     try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    cached = _LOADED.get(str(path))
+    if cached is not None and cached[0] == stamp:
+        return cached[1]  # one parse per saved map, not one per query
+    try:
         document = json.loads(path.read_text())
     except FileNotFoundError:
         return None
@@ -199,4 +208,5 @@ def load_topics(pool_path: Path, encoder: str | None = None) -> dict[str, Any] |
         raise CorruptPoolError(f"{path}: not JSON ({error})", path=str(path)) from error
     if document.get("format") != _FORMAT or document.get("version", 0) > _VERSION:
         raise CorruptPoolError(f"{path}: not an onebench capability map", path=str(path))
+    _LOADED[str(path)] = (stamp, document)
     return document
