@@ -50,6 +50,10 @@ class Ranked:
     samples: np.ndarray  # pool indexes, best first
     similarity: np.ndarray  # cosine to the query as given (max over fields; NaN: no vector)
     score: np.ndarray  # the ranking score
+    #: What the automatic cut-off splits: the similarity the ranking used (to the query
+    #: after feedback) plus the label and topic terms; a similarity scale, unlike the
+    #: rank-based fused score.
+    cut_score: np.ndarray
     details: dict[str, Any]
 
 
@@ -210,6 +214,7 @@ def rank_hybrid(
         return fused / max(float(fused.max()), 1e-12) + extra
 
     original = dense_of(matrices, vectors, candidates, size)
+    used = original
     score = fuse(original)
     if settings.feedback_top > 0 and settings.feedback_weight > 0:
         top = candidates[np.argsort(-score, kind="stable")[: settings.feedback_top]]
@@ -236,8 +241,10 @@ def rank_hybrid(
                 grown += settings.topic_weight * topic[more]
             extra = np.concatenate([extra, grown])
             original = np.concatenate([original, dense_of(matrices, vectors, more, size)])
-        score = fuse(dense_of(matrices, expanded, candidates, size))
+        used = dense_of(matrices, expanded, candidates, size)
+        score = fuse(used)
     order = np.argsort(-score, kind="stable")
+    cut_score = np.where(np.isfinite(used), used, -1.0) + extra
     similarity = original[order].astype(np.float64)
     similarity[~np.isfinite(similarity)] = np.nan
     details: dict[str, Any] = {"settings": settings.to_dict()}
@@ -245,7 +252,7 @@ def rank_hybrid(
         details["labels"] = matched
     if routed:
         details["topics"] = routed
-    return Ranked(candidates[order], similarity, score[order], details)
+    return Ranked(candidates[order], similarity, score[order], cut_score[order], details)
 
 
 def _vectors(matrix: FieldMatrix, rows: np.ndarray) -> np.ndarray:

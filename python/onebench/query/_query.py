@@ -141,7 +141,9 @@ def query_pool(
         )
         spec["index"] = "exact"
         spec["retrieval"] = ranked.details
-        return _cut(view.ids, ranked.samples, ranked.similarity, ranked.score, spec, model, text)
+        return _cut(
+            view.ids, ranked.samples, ranked.similarity, ranked.cut_score, spec, model, text
+        )
     found: list[Hits] = []
     used = "exact"
     automatic = top_k is None and value is None
