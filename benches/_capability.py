@@ -417,7 +417,7 @@ def variant_agreement(data: Path, cache: Path) -> dict[str, Any]:
     return out
 
 
-def throughput(data: Path, count: int = 256, rounds: int = 3) -> dict[str, Any]:
+def throughput(data: Path, count: int = 128, rounds: int = 2) -> dict[str, Any]:
     """Samples/s of both variants on the same ``count`` mmlu_pro texts, alternating."""
     import pyarrow.parquet as pq
 

@@ -123,6 +123,10 @@ def query_pool(
     spec["variant"] = sorted({encoder_variant(m) for m in models})
     _warn_unembedded(view, matrices)
     present = [(m, v) for (_, m), v in zip(matrices, vectors, strict=True) if m is not None]
+    if method == "hybrid" and (text is None or "text" not in spec["on"]):
+        # BM25, labels and topics read the samples' texts: an image query, or one over
+        # other fields alone, is ranked by the dense similarity.
+        method = spec["method"] = "semantic"
     if method == "hybrid":
         from ._hybrid import rank_hybrid
 
