@@ -289,19 +289,40 @@ def choose_floor(present: list[float], absent: list[float]) -> float:
     return max(candidates, key=lambda floor: (correct(floor), -abs(floor - 0.4)))
 
 
-def run(data: Path, cache: Path, tune_constants: bool = True) -> dict[str, Any]:
+def chunked_vectors(folder: Path) -> dict[str, np.ndarray]:
+    """Vectors saved 500 at a time, in a random order of the texts (a uniform subsample
+    of the pool while the run is unfinished)."""
+    found: dict[str, np.ndarray] = {}
+    for path in sorted(folder.glob("chunk-*.npy")):
+        ids = json.loads(path.with_suffix("").with_suffix(".ids.json").read_text())
+        found.update(zip(ids, np.load(path), strict=True))
+    return found
+
+
+def run(
+    data: Path, cache: Path, tune_constants: bool = True, chunks: Path | None = None
+) -> dict[str, Any]:
     import random
 
     from onebench.query import _cutoff, _labels
 
     cache.mkdir(parents=True, exist_ok=True)
     rows = shared_rows(data)
+    figures: dict[str, Any] = {"load_start": load_average()}
+    if chunks is not None:
+        vectors = chunked_vectors(chunks)
+        # Only the texts embedded so far (a uniform subsample); samples without a text stay.
+        rows = [row for row in rows if not row.get("text") or row["sample_id"] in vectors]
+        figures["subsample"] = len(vectors)
+    else:
+        vectors = cached_vectors(cache, "onnx-int8", rows)
+    figures["samples"] = {
+        source: sum(row["benchmark"] == source for row in rows) for source in SOURCES
+    }
     mmlu = [row for row in rows if row["benchmark"] == "mmlu_pro"]
     members = truth(rows)
     truth_of = {row["sample_id"]: row["category"] for row in mmlu}
     labelled = set(random.Random(0).sample(sorted(truth_of), len(truth_of) // 2))
-    figures: dict[str, Any] = {"load_start": load_average()}
-    vectors = cached_vectors(cache, "onnx-int8", rows)
     started = time.perf_counter()
     pools = {
         "text": make_pool(cache / "pool-text", mmlu, vectors, "onnx-int8", {}),
@@ -384,7 +405,7 @@ def run(data: Path, cache: Path, tune_constants: bool = True) -> dict[str, Any]:
 PER_CATEGORY = 100
 
 
-def variant_agreement(data: Path, cache: Path) -> dict[str, Any]:
+def variant_agreement(data: Path, cache: Path, chunks: Path | None = None) -> dict[str, Any]:
     """P@25 of the text-only queries on a subset of mmlu_pro (PER_CATEGORY questions of each
     category), with the float model's vectors and with the onnx-int8 variant's (the same
     queries, each encoded by its own variant). The float model is the slow one, hence the
@@ -401,10 +422,18 @@ def variant_agreement(data: Path, cache: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"texts": len(subset)}
     for variant in ("float32", "onnx-int8"):
         full = cache / f"vectors-{variant}.npy"
+        known = chunked_vectors(chunks) if chunks is not None and variant == "onnx-int8" else {}
         if full.exists():
             vectors = cached_vectors(cache, variant, subset)
         else:
-            vectors = cached_vectors(cache / f"subset-{PER_CATEGORY}", variant, subset)
+            missing = [row for row in subset if row["sample_id"] not in known]
+            folder = (
+                cache / f"subset-{PER_CATEGORY}-missing"
+                if known
+                else cache / (f"subset-{PER_CATEGORY}")
+            )
+            folder.mkdir(parents=True, exist_ok=True)
+            vectors = {**known, **(cached_vectors(folder, variant, missing) if missing else {})}
         pool = make_pool(cache / f"pool-subset-{variant}", subset, vectors, variant, {})
         for kind in ("bare", "phrases"):
             queries = {n: (n if kind == "bare" else PHRASES[n]) for n in CATEGORIES}
@@ -448,6 +477,8 @@ def throughput(data: Path, count: int = 128, rounds: int = 2) -> dict[str, Any]:
 def markdown(figures: dict[str, Any]) -> str:
     c = figures["capability"]
     lines = [
+        f"Samples: {c['samples']}"
+        + (f" (a uniform subsample: {c['subsample']} texts embedded)" if "subsample" in c else ""),
         f"Load average at start {c['load_start']}, at end {c['load_end']}.",
         "",
         f"Propagation chosen on DEV: {c['propagation_choice']} ({'; '.join(c['propagation_log'])})",

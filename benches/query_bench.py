@@ -391,6 +391,9 @@ def main() -> None:
     parser.add_argument(
         "--no-tune", action="store_true", help="capability: keep the code's constants"
     )
+    parser.add_argument(
+        "--chunks", help="capability: use the vectors saved so far in this folder (subsample)"
+    )
     parser.add_argument("--data", default=os.environ.get("ONEBENCH_DATA"))
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--no-ann", action="store_true")
@@ -423,8 +426,9 @@ def main() -> None:
             if data is None:
                 raise SystemExit("the capability part needs ONEBENCH_DATA (or --data)")
             cache = Path(args.cache)
-            figures["capability"] = _capability.run(data, cache, not args.no_tune)
-            figures["variants"] = _capability.variant_agreement(data, cache)
+            chunks = Path(args.chunks) if args.chunks else None
+            figures["capability"] = _capability.run(data, cache, not args.no_tune, chunks)
+            figures["variants"] = _capability.variant_agreement(data, cache, chunks)
             figures["speed"] = _capability.throughput(data)
     finally:
         shutil.rmtree(work, ignore_errors=True)
