@@ -65,8 +65,10 @@ def run_query(
             "on it, or use search='lexical'",
             field="search",
         )
-    elif method in ("semantic", "hybrid"):
-        used = method
+    elif method == "semantic":
+        used = "semantic"
+    elif method == "hybrid":
+        used = "hybrid"
     options: dict[str, Any] = {"method": used, "where": where}
     if top_k is not None:
         options["top_k"] = top_k

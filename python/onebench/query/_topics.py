@@ -150,7 +150,7 @@ def build_topics(
         entry: dict[str, Any] = {"topic": c, "size": len(group), "words": words[c]}
         sources = Counter(benchmarks[s] for s in group).most_common(3)
         entry["benchmarks"] = {str(b): n for b, n in sources}
-        if labels is not None and len(group):
+        if labels is not None and label_key is not None and len(group):
             value, count = Counter(labels[s] for s in group).most_common(1)[0]
             if value is not None:
                 entry[label_key] = {"value": value, "share": round(count / len(group), 3)}
