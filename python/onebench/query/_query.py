@@ -14,7 +14,7 @@ import numpy as np
 
 from ..exceptions import InvalidInputError
 from ._benchmark import Benchmark
-from ._cutoff import match_floor, no_match_note, otsu_threshold
+from ._cutoff import CUTOFF_CANDIDATES, cut_ranking
 from ._encoders import Encoder, encoder_variant, load_encoder, normalise_encoder_name
 from ._filters import filter_mask, parse_where
 from ._hybrid import HybridSettings
@@ -145,7 +145,7 @@ def query_pool(
         )
         spec["index"] = "exact"
         spec["retrieval"] = ranked.details
-        return _cut(
+        return cut_ranking(
             view.ids, ranked.samples, ranked.similarity, ranked.cut_score, spec, model, text
         )
     found: list[Hits] = []
@@ -177,59 +177,7 @@ def query_pool(
     spec["index"] = used
     hits = merge(found, CUTOFF_CANDIDATES if automatic else top_k)
     scores = hits.scores.astype(np.float64)
-    return _cut(view.ids, hits.samples, scores, scores, spec, model, text)
-
-
-#: Candidates the automatic cut-off chooses among (the best by the ranking score).
-CUTOFF_CANDIDATES = 4096
-
-
-def _cut(
-    ids: list[str],
-    samples: np.ndarray,
-    similarity: np.ndarray,
-    score: np.ndarray,
-    spec: dict[str, Any],
-    model: Encoder,
-    text: str | None,
-) -> Benchmark:
-    """Applies ``top_k``, ``threshold`` or the automatic cut-off to a ranking, and says
-    when nothing in it matches the query well."""
-    top_k, threshold = spec.get("top_k"), spec.get("threshold")
-    keep = np.ones(len(samples), dtype=bool)
-    if threshold is not None:
-        keep &= similarity >= threshold
-    floor = match_floor(model)
-    finite = similarity[np.isfinite(similarity)]
-    best = float(finite.max()) if len(finite) else float("nan")
-    labelled = bool(spec.get("retrieval", {}).get("labels"))
-    weak = text is not None and not labelled and not best >= floor
-    if top_k is None and threshold is None:
-        if weak:
-            keep[:] = False
-        else:
-            cut = otsu_threshold(score[:CUTOFF_CANDIDATES])
-            keep &= score >= cut
-            spec["cutoff"] = {
-                "method": "otsu",
-                "score": round(cut, 6),
-                "candidates": int(min(len(score), CUTOFF_CANDIDATES)),
-                "kept": int(keep.sum()),
-            }
-    rows = np.flatnonzero(keep)
-    if top_k is not None:
-        rows = rows[:top_k]
-    if len(samples):
-        spec["best_similarity"] = round(best, 4)
-    if weak:
-        note = no_match_note(text or "", best, floor)
-        spec["note"] = note
-        log.warning("%s", note)
-    return Benchmark(
-        tuple(ids[i] for i in samples[rows]),
-        tuple(float(similarity[i]) for i in rows),
-        {key: value for key, value in spec.items() if value is not None},
-    )
+    return cut_ranking(view.ids, hits.samples, scores, scores, spec, model, text)
 
 
 def _set_encoder(
