@@ -68,7 +68,7 @@ def test_feedback_and_fusion_change_the_ranking_as_documented(tmp_path: Path) ->
     plain = HybridSettings(feedback_weight=0.0, lexical_weight=0.0, topic_weight=0.0)
     dense = pool.query("court", top_k=9, encoder=ENCODER, settings=plain)
     assert set(dense.sample_ids[:2]) == {"law/0", "law/1"}
-    fed = pool.query("court", top_k=9, encoder=ENCODER, settings=HybridSettings(topic_weight=0))
+    fed = pool.query("court", top_k=9, encoder=ENCODER, settings=HybridSettings(lexical_weight=1))
     assert set(fed.sample_ids[:2]) == {"law/0", "law/1"}
     # Feedback adds the two hits' centroid: law/2 ("statute appeal judge") shares no word
     # with them, so it stays where it was; the ranking of the rest is by the fused score.
@@ -161,8 +161,8 @@ def test_capability_map(tmp_path: Path) -> None:
             assert topic["label"].startswith(topic["category"]["value"] + ":")
         assert len(members) == topic["size"]
     assert pool.topics(encoder=ENCODER) == topics  # saved, not rebuilt
-    # A short query is routed to the topic whose words it shares.
-    found = pool.query("court", top_k=3, encoder=ENCODER)
+    # A short query is routed to the topic whose words it shares (a weight turns it on).
+    found = pool.query("court", top_k=3, encoder=ENCODER, settings=HybridSettings(topic_weight=0.5))
     routed = found.query["retrieval"]["topics"]
     assert routed and routed[0]["weight"] == 1.0
 

@@ -44,7 +44,7 @@ _VERSION = 1
 #: in for a missing one: both chosen on half of mmlu_pro's categories and confirmed on the
 #: other half (benches/README.md).
 DEFAULT_NEIGHBOURS = 10
-MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE = 0.3
 _BLOCK = 4096
 
 

@@ -69,6 +69,9 @@ class OnnxEncoder:
         path = quantized_model(source)
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        # Idle threads sleep instead of spinning: on a CPU shared with other jobs, spinning
+        # threads take the cores from the threads that have work.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
             str(path), options, providers=["CPUExecutionProvider"]
         )
