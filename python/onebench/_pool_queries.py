@@ -82,8 +82,9 @@ class PoolQueries:
         (``hybrid``, the default: dense and BM25 fused by reciprocal rank, one round of
         pseudo-relevance feedback, and the samples' labels and the capability map's
         topics; ``semantic``: the dense similarity alone; ``lexical``: BM25 alone, no
-        embeddings needed), ``encoder``, ``index`` (``auto``, ``exact``, ``ann``),
-        ``device``.
+        embeddings needed), ``settings`` (a :class:`onebench.query.HybridSettings`: the
+        hybrid method's weights; BM25 and topic routing are off by default), ``encoder``,
+        ``index`` (``auto``, ``exact``, ``ann``), ``device``.
         """
         from .query import query_pool
 
