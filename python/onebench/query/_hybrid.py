@@ -193,7 +193,9 @@ def rank_hybrid(
         return merge(found, count).samples
 
     use_lexical = bool(text) and settings.lexical_weight > 0
-    lexical = bm25_scores(view, text, "text") if use_lexical else np.zeros(size, dtype=np.float32)
+    lexical = (
+        bm25_scores(view, text or "", "text") if use_lexical else np.zeros(size, dtype=np.float32)
+    )
     lexical[~mask] = 0
     labels, matched = label_scores(view, vectors[0], model, settings) if text else (None, {})
     routed: list[dict[str, Any]] = []
