@@ -1,5 +1,9 @@
 """Code execution grader: programs run against the sample's tests in a sandbox; an infinite
-loop, a memory bomb and a network call are each stopped and graded as failures."""
+loop, a memory bomb and a network call are each stopped and graded as failures, and honest
+programs pass whatever shape their results take. Hostile programs: test_graders_hostile.py.
+
+Where the box (bubblewrap) is missing, these run at the weaker level the machine has, opted
+in explicitly: what they check is the grading, not the isolation."""
 
 from __future__ import annotations
 
@@ -16,9 +20,15 @@ from onebench.graders import (
     run_python,
     sandbox_isolation,
 )
-from onebench.graders._isolation import network_prefix
+from onebench.graders._isolation import ALLOW_WEAK_VARIABLE, network_prefix
 
 TESTS = "assert add(2, 3) == 5\nassert add(-1, 1) == 0\n"
+
+
+@pytest.fixture(autouse=True)
+def weak_isolation_without_the_box(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not sandbox_isolation().complete:
+        monkeypatch.setenv(ALLOW_WEAK_VARIABLE, "1")
 
 
 def code_sample(**metadata: object) -> GradingSample:
