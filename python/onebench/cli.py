@@ -136,6 +136,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         token=args.token or os.environ.get("ONEBENCH_MCP_TOKEN") or None,
         allow_writes=args.allow_writes,
+        runner_profiles=args.runner_profiles,
     )
     return 0
 
@@ -242,6 +243,12 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-writes",
         action="store_true",
         help="offer the write tools (add_measurements, evaluate_model); read-only otherwise",
+    )
+    server.add_argument(
+        "--runner-profiles",
+        metavar="FILE",
+        help="JSON or TOML file of the ways evaluate_model may run models (runner, endpoint, "
+        "key variable, checkpoints); clients pick one by name. Needs --allow-writes",
     )
     server.set_defaults(handler=_cmd_serve)
     return parser
