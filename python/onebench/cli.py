@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._table import terminal_safe
 from .exceptions import OnebenchError
 
 __all__ = ["main"]
@@ -23,7 +24,8 @@ def _pool_path(value: str | None) -> Path:
 
 
 def _emit(args: argparse.Namespace, payload: dict, text: str) -> None:
-    print(json.dumps(payload, indent=2) if args.json else text)
+    # JSON escapes every non-ASCII character; the text is escaped for the terminal.
+    print(json.dumps(payload, indent=2) if args.json else terminal_safe(text))
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -264,7 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except OnebenchError as error:
-        print(f"onebench {args.command}: error: {error}", file=sys.stderr)
+        message = terminal_safe(str(error), one_line=True)
+        print(f"onebench {args.command}: error: {message}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (`onebench samples | head`): as a shell tool killed by
