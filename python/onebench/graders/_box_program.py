@@ -21,18 +21,30 @@ import types
 from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 
-from _box_wire import (  # noqa: E402  (after the path above)
-    WireError,
-    apply_limits,
-    be_init,
-    block_sockets,
-    decode,
-    encode_plain,
-    read_message,
-    write_message,
-)
+if __package__:  # imported from onebench (its tests)
+    from ._box_wire import (
+        WireError,
+        apply_limits,
+        be_init,
+        block_sockets,
+        decode,
+        encode_plain,
+        read_message,
+        write_message,
+    )
+else:  # run as a script in the box, beside _box_wire.py
+    sys.path.insert(0, HERE)
+    from _box_wire import (  # type: ignore[import-not-found, no-redef]
+        WireError,
+        apply_limits,
+        be_init,
+        block_sockets,
+        decode,
+        encode_plain,
+        read_message,
+        write_message,
+    )
 
 
 class _Handles:

@@ -49,8 +49,8 @@ def _accepted_settings(kind: str) -> set[str] | None:
     }
     if kind not in classes:
         return None
-    parameters = inspect.signature(classes[kind].__init__).parameters
-    return set(parameters) - {"self", "model", "options"}
+    parameters = inspect.signature(classes[kind]).parameters
+    return set(parameters) - {"model", "options"}
 
 
 @dataclass(frozen=True)
