@@ -188,6 +188,12 @@ HONEST = [
         "assert math.isclose(hyp(3, 4), 5.0)\n",
     ),
     (
+        "import numpy as np\ndef stats(xs):\n    a = np.asarray(xs)\n"
+        "    return a.mean(), a * 2, np.int64(a.sum())\n",
+        "mean, doubled, total = stats([1, 2, 3])\n"
+        "assert mean == 2.0 and list(doubled) == [2, 4, 6] and total == 6\n",
+    ),
+    (
         "import multiprocessing\ndef squares(n):\n"
         "    with multiprocessing.Pool(2) as pool:\n        return pool.map(abs, range(-n, 0))\n",
         "assert squares(3) == [3, 2, 1]\n",

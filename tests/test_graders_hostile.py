@@ -121,7 +121,7 @@ def test_the_box_shows_only_the_runtime_and_its_own_processes(host: Host) -> Non
             assert seen["paths"]["/" + "/".join(parts[:depth])] == [parts[depth]]
     # Its own PID namespace: the harness's init (1), the program (2), nothing of the host.
     assert (seen["pid"], seen["parent"], seen["pids"]) == (2, 1, [1, 2])
-    assert set(seen["environ"]) <= {"PATH", "HOME", "LANG", "TMPDIR", "PWD"}
+    assert set(seen["environ"]) <= {"PATH", "HOME", "LANG", "TMPDIR", "PWD", *_isolation.THREADS}
 
 
 @needs_box

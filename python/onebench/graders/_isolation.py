@@ -30,6 +30,7 @@ __all__ = [
     "ALLOW_WEAK_VARIABLE",
     "LEVELS",
     "SANDBOX_UID",
+    "THREADS",
     "SandboxIsolation",
     "box_command",
     "network_prefix",
@@ -43,6 +44,9 @@ SANDBOX_UID = 65534
 ALLOW_WEAK_VARIABLE = "ONEBENCH_ALLOW_WEAK_SANDBOX"
 #: Where the box sees its files: the harness and program (read-only), and its work folder.
 BOX_FILES, BOX_WORK = "/onebench", "/sandbox"
+#: One thread for the numeric libraries: a BLAS starting a thread per core would run into
+#: the box's process limit on a large machine (RLIMIT_NPROC counts threads).
+THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 _TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
 _ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives")
 
@@ -180,6 +184,8 @@ def box_command(
     args += ["--remount-ro", "/dev", "--remount-ro", "/", "--info-fd", str(info_fd)]
     args += ["--chdir", BOX_WORK, "--clearenv", "--setenv", "PATH", "/usr/bin:/bin"]
     args += ["--setenv", "HOME", BOX_WORK, "--setenv", "LANG", "C.UTF-8"]
+    for name, value in THREADS.items():
+        args += ["--setenv", name, value]
     args += ["--setenv", "TMPDIR", "/tmp", "--", *command]
     if not root:
         return args

@@ -29,6 +29,7 @@ from ._isolation import (
     BOX_FILES,
     BOX_WORK,
     LEVELS,
+    THREADS,
     box_command,
     network_prefix,
     sandbox_isolation,
@@ -177,7 +178,7 @@ class SandboxProcess:
                 stderr=self.stderr,
                 pass_fds=inherited,
                 cwd="/" if self.level == "box" else settings["cwd"],
-                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **THREADS},
                 start_new_session=True,
             )
         finally:
