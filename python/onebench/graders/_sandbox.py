@@ -181,6 +181,11 @@ class SandboxProcess:
                 env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **THREADS},
                 start_new_session=True,
             )
+        except BaseException:
+            if read_info >= 0:
+                os.close(read_info)
+            self.close()
+            raise
         finally:
             if write_info >= 0:
                 os.close(write_info)
