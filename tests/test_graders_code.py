@@ -1,5 +1,9 @@
 """Code execution grader: programs run against the sample's tests in a sandbox; an infinite
-loop, a memory bomb and a network call are each stopped and graded as failures."""
+loop, a memory bomb and a network call are each stopped and graded as failures, and honest
+programs pass whatever shape their results take. Hostile programs: test_graders_hostile.py.
+
+Where the box (bubblewrap) is missing, these run at the weaker level the machine has, opted
+in explicitly: what they check is the grading, not the isolation."""
 
 from __future__ import annotations
 
@@ -8,10 +12,23 @@ import threading
 
 import pytest
 from onebench import InvalidInputError
-from onebench.graders import GradingSample, extract_program, load_grader, network_isolation
-from onebench.graders._sandbox import run_python
+from onebench.graders import (
+    GradingSample,
+    extract_program,
+    load_grader,
+    network_isolation,
+    run_python,
+    sandbox_isolation,
+)
+from onebench.graders._isolation import ALLOW_WEAK_VARIABLE, network_prefix
 
 TESTS = "assert add(2, 3) == 5\nassert add(-1, 1) == 0\n"
+
+
+@pytest.fixture(autouse=True)
+def weak_isolation_without_the_box(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not sandbox_isolation().complete:
+        monkeypatch.setenv(ALLOW_WEAK_VARIABLE, "1")
 
 
 def code_sample(**metadata: object) -> GradingSample:
@@ -44,8 +61,11 @@ def test_humaneval_style_entry_point_and_check() -> None:
     # The model continued the prompt's function body: the prompt is put before it.
     assert grader.grade(item, "    return a + b\n").score == 1.0
     assert grader.grade(item, "    return a * b\n").score == 0.0
+    # The program's box gets the prompt and the output, never the tests; the tests' box
+    # calls check on the entry point.
     program = grader.program(item, "    return a + b\n")
-    assert program.startswith(prompt) and program.rstrip().endswith("check(add)")
+    assert program.startswith(prompt) and "check" not in program
+    assert grader.tests(item) == (tests, "add")
 
 
 def test_an_infinite_loop_is_stopped_at_the_timeout() -> None:
@@ -107,14 +127,21 @@ def test_the_listener_is_reachable_without_the_sandbox(listener: tuple[int, list
     assert accepted
 
 
-@pytest.mark.parametrize("network", ["namespace", "socket-block"])
-def test_a_network_call_fails(network: str, listener: tuple[int, list]) -> None:
-    if network == "namespace" and network_isolation() != "namespace":
+@pytest.mark.parametrize("isolation", ["box", "network-namespace", "socket-block"])
+def test_a_network_call_fails(isolation: str, listener: tuple[int, list]) -> None:
+    if isolation == "box" and not sandbox_isolation().complete:
+        pytest.skip(f"the box is not available here: {sandbox_isolation().missing}")
+    if isolation == "network-namespace" and network_prefix() is None:
         pytest.skip("network namespaces (unshare --net) are not available here")
     port, accepted = listener
-    score, explanation = grade(_network_program(port), network=network)
+    weak = isolation != "box"
+    score, explanation = grade(
+        _network_program(port), isolation=isolation, allow_weak_isolation=weak
+    )
     assert score == 0.0
-    assert "Network is unreachable" in explanation or "network access is disabled" in explanation
+    # The box's own loopback is up but empty; a bare network namespace has none.
+    reasons = ("Connection refused", "Network is unreachable", "network access is disabled")
+    assert any(reason in explanation for reason in reasons), explanation
     assert accepted == []
 
 
@@ -124,3 +151,73 @@ def test_the_grader_reports_which_isolation_it_uses_and_checks_its_tests() -> No
         load_grader("code").grade(GradingSample("c2", "x"), "pass")
     with pytest.raises(InvalidInputError, match="timeout"):
         load_grader("code", timeout=0)
+
+
+HONEST = [
+    # (program, tests): what honest code and ordinary test suites do across the boxes.
+    (
+        "def shapes():\n    return (1, 2), {3}, {'a': [1.5]}, float('inf'), None, b'x', 1j\n",
+        "t, s, d, inf, none, data, z = shapes()\n"
+        "assert (t, s, d, none, data, z) == ((1, 2), {3}, {'a': [1.5]}, None, b'x', 1j)\n"
+        "assert inf == float('inf') and isinstance(t, tuple)\n",
+    ),
+    (
+        "def count(n):\n    yield from range(n)\n",
+        "assert list(count(3)) == [0, 1, 2]\nassert next(count(2)) == 0\n"
+        "assert [x * 2 for x in count(2)] == [0, 2]\n",
+    ),
+    (
+        "class Stack:\n    def __init__(self):\n        self.items = []\n"
+        "    def push(self, x):\n        self.items.append(x)\n"
+        "    def pop(self):\n        return self.items.pop()\n"
+        "    def __len__(self):\n        return len(self.items)\n",
+        "s = Stack()\ns.push(1)\ns.push(2)\nassert s.pop() == 2 and len(s) == 1\n"
+        "assert s.items == [1]\n",
+    ),
+    (
+        "def sort_in_place(xs):\n    xs.sort()\n",
+        "xs = [3, 1, 2]\nassert sort_in_place(xs) is None\nassert xs == [1, 2, 3]\n",
+    ),
+    (
+        "def root(x):\n    if x < 0:\n        raise ValueError('negative')\n    return x ** 0.5\n",
+        "try:\n    root(-1)\nexcept ValueError as error:\n    assert 'negative' in str(error)\n"
+        "else:\n    raise AssertionError('no error')\nassert root(4) == 2.0\n",
+    ),
+    (
+        "import math\ndef hyp(a, b):\n    return math.hypot(a, b)\n",
+        "assert math.isclose(hyp(3, 4), 5.0)\n",
+    ),
+    (
+        "import numpy as np\ndef stats(xs):\n    a = np.asarray(xs)\n"
+        "    return a.mean(), a * 2, np.int64(a.sum())\n",
+        "mean, doubled, total = stats([1, 2, 3])\n"
+        "assert mean == 2.0 and list(doubled) == [2, 4, 6] and total == 6\n",
+    ),
+    (
+        "import multiprocessing\ndef squares(n):\n"
+        "    with multiprocessing.Pool(2) as pool:\n        return pool.map(abs, range(-n, 0))\n",
+        "assert squares(3) == [3, 2, 1]\n",
+    ),
+    (
+        "def add(a, b):\n    return a + b\n",
+        "import unittest\nclass T(unittest.TestCase):\n"
+        "    def test_add(self):\n        self.assertEqual(add(2, 2), 4)\n"
+        "unittest.main()\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(("program", "tests"), HONEST, ids=lambda value: value[:24])
+def test_honest_programs_and_test_suites_pass(program: str, tests: str) -> None:
+    grade = load_grader("code").grade(GradingSample("ok", "x", (), {"tests": tests}), program)
+    assert (grade.score, grade.explanation) == (1.0, "tests passed")
+
+
+def test_helpers_of_the_prompt_are_reachable_from_the_tests() -> None:
+    # HumanEval/32: the tests call poly(), which the prompt defines next to the entry point.
+    prompt = "def poly(xs, x):\n    return sum(c * x ** i for i, c in enumerate(xs))\n\n"
+    prompt += "def find_zero(xs):\n"
+    tests = "def check(candidate):\n    assert abs(poly([-6, 1], candidate([-6, 1]))) < 1e-6\n"
+    item = GradingSample("h32", prompt, (), {"test": tests, "entry_point": "find_zero"})
+    assert load_grader("code").grade(item, "    return -xs[0] / xs[1]\n").score == 1.0
+    assert load_grader("code").grade(item, "    return 0.0\n").score == 0.0

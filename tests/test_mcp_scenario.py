@@ -74,6 +74,12 @@ def _embed_some(pool: onebench.Pool) -> None:
         pytest.skip(f"semantic steps: the default encoder cannot be loaded offline ({error})")
 
 
+async def _definition(client: Client, name: str) -> list[str]:
+    """The sample ids of a benchmark, as the server's resource gives them."""
+    resource = await client.read_resource(f"onebench://benchmarks/{name}")
+    return json.loads(resource.contents[0].text)["sample_ids"]
+
+
 async def _call(client: Client, tool: str, /, **arguments: Any) -> dict[str, Any]:
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, result.content[0].text
@@ -115,7 +121,7 @@ async def test_agent_finds_the_best_models_for_organic_chemistry(
                 client, "create_benchmark", name=name, query="organic chemistry", top_k=top_k
             )
             assert created["n_samples"] == top_k and created["groups"] == dict(hits.most_common())
-            assert sorted(real_pool.benchmark(name).sample_ids) == sorted(
+            assert sorted(await _definition(client, name)) == sorted(
                 hit["sample_id"] for hit in found["samples"]
             )
         else:
@@ -127,8 +133,10 @@ async def test_agent_finds_the_best_models_for_organic_chemistry(
             )
             top_k = len(chemistry)
             assert created["n_samples"] == top_k and created["groups"] == {"chemistry": top_k}
-            assert sorted(real_pool.benchmark(name).sample_ids) == sorted(chemistry)
-        benchmark = real_pool.benchmark(name)
+            assert sorted(await _definition(client, name)) == sorted(chemistry)
+        # A read-only server keeps the benchmark for the session, not in the pool.
+        assert name not in real_pool.benchmarks()
+        benchmark = await _definition(client, name)
 
         ranked = await _call(client, "rank_models", benchmark=name, max_models=100)
         expected = real_pool.rank(benchmark)

@@ -17,7 +17,7 @@ from mcp_fixtures import build_synthetic_pool, category_ids
 mcp = pytest.importorskip("mcp")
 from mcp import Client  # noqa: E402
 from onebench.infer import Generation, GenerationOptions, register_runner  # noqa: E402
-from onebench.mcp import build_server  # noqa: E402
+from onebench.mcp import RunnerProfile, build_server  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
@@ -68,9 +68,8 @@ async def test_tools_are_listed_with_descriptions_and_output_schemas(pool: onebe
     for tool in tools.values():
         assert tool.description and len(tool.description) > 60
         assert tool.output_schema is not None and tool.output_schema["type"] == "object"
-        # create_benchmark saves a definition file (no measurements); all else only reads.
-        assert tool.annotations is not None
-        assert tool.annotations.read_only_hint == (tool.name != "create_benchmark")
+        # Read-only: create_benchmark keeps what it makes in the server's memory.
+        assert tool.annotations is not None and tool.annotations.read_only_hint
     assert tools["rank_models"].input_schema["additionalProperties"] is False
     bootstrap = tools["rank_models"].input_schema["properties"]["bootstrap"]
     assert bootstrap["maximum"] == 1000
@@ -449,10 +448,12 @@ async def test_long_work_runs_off_the_event_loop(tmp_path: Path) -> None:
 
 
 async def test_search_create_and_rank_a_saved_benchmark(writable_dir: Path) -> None:
-    """Without embeddings, search falls back to lexical (BM25) search."""
+    """Without embeddings, search falls back to lexical (BM25) search. With writes,
+    create_benchmark saves to the pool (a read-only server keeps them in memory:
+    test_mcp_security.py)."""
     pool = onebench.Pool.open(writable_dir)
     chemistry = set(category_ids(pool, "chemistry"))
-    async with Client(build_server(pool)) as client:
+    async with Client(build_server(pool, allow_writes=True)) as client:
         found = await call(client, "search_samples", query="chemistry question", top_k=30)
         assert found["search"] == "lexical" and found["n_results"] == 30
         assert all(hit["sample_id"] in chemistry for hit in found["samples"])
@@ -609,13 +610,12 @@ async def test_evaluate_model_commits_grades_with_progress(writable_dir: Path) -
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
         progress.append((done, total, message))
 
-    arguments = {
-        "model": "oracle",
-        "benchmark": "evalset",
-        "runner": "mcp-test-oracle",
-        "grader": "exact_match",
-    }
+    arguments = {"model": "oracle", "benchmark": "evalset", "grader": "exact_match"}
+    profiles = {"oracle": RunnerProfile("mcp-test-oracle", ("oracle-v1",))}
     async with Client(build_server(pool, allow_writes=True)) as client:
+        # Without runner profiles the server runs no model at all.
+        assert "evaluate_model" not in {tool.name for tool in (await client.list_tools()).tools}
+    async with Client(build_server(pool, allow_writes=True, runner_profiles=profiles)) as client:
         result = await client.call_tool("evaluate_model", arguments, progress_callback=on_progress)
         assert not result.is_error, result.content[0].text
         report = result.structured_content
@@ -632,9 +632,12 @@ async def test_evaluate_model_commits_grades_with_progress(writable_dir: Path) -
         again = await call(client, "evaluate_model", **arguments)
         assert (again["already_measured"], again["committed"]) == (12, 0)
         unknown = await call_error(
-            client, "evaluate_model", **{**arguments, "model": "psychic", "runner": "telepathy"}
+            client, "evaluate_model", **{**arguments, "model": "psychic", "profile": "telepathy"}
         )
-        assert "unknown runner 'telepathy'" in unknown
+        assert "profile" in unknown
+        assert "checkpoints: 'oracle-v1'" in await call_error(
+            client, "evaluate_model", **arguments, checkpoint="elsewhere"
+        )
         assert "choose the samples" in await call_error(client, "evaluate_model", model="oracle")
         assert "limit" in await call_error(client, "evaluate_model", **arguments, limit=10**9)
     scores = pool.measurements(models=["oracle"]).to_pandas()

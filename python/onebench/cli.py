@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._table import terminal_safe
 from .exceptions import OnebenchError
 
 __all__ = ["main"]
@@ -23,7 +24,8 @@ def _pool_path(value: str | None) -> Path:
 
 
 def _emit(args: argparse.Namespace, payload: dict, text: str) -> None:
-    print(json.dumps(payload, indent=2) if args.json else text)
+    # JSON escapes every non-ASCII character; the text is escaped for the terminal.
+    print(json.dumps(payload, indent=2) if args.json else terminal_safe(text))
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -136,6 +138,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         token=args.token or os.environ.get("ONEBENCH_MCP_TOKEN") or None,
         allow_writes=args.allow_writes,
+        runner_profiles=args.runner_profiles,
     )
     return 0
 
@@ -243,6 +246,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="offer the write tools (add_measurements, evaluate_model); read-only otherwise",
     )
+    server.add_argument(
+        "--runner-profiles",
+        metavar="FILE",
+        help="JSON or TOML file of the ways evaluate_model may run models (runner, endpoint, "
+        "key variable, checkpoints); clients pick one by name. Needs --allow-writes",
+    )
     server.set_defaults(handler=_cmd_serve)
     return parser
 
@@ -257,7 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except OnebenchError as error:
-        print(f"onebench {args.command}: error: {error}", file=sys.stderr)
+        message = terminal_safe(str(error), one_line=True)
+        print(f"onebench {args.command}: error: {message}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # The reader went away (`onebench samples | head`): as a shell tool killed by

@@ -1,7 +1,8 @@
 """Graders: turn a model's output for a sample into a measurement.
 
 Built in: ``exact_match``, ``numeric``, ``multiple_choice``, ``regex``, ``code`` (sandboxed
-execution against the sample's tests) and ``judge_pairwise`` (LLM-as-judge with position
+execution against the sample's tests; :func:`sandbox_isolation` says what the sandbox
+enforces here) and ``judge_pairwise`` (LLM-as-judge with position
 swap). Add one with ``@register_grader("name")`` or the entry-point group
 ``onebench.graders``.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 from ._choice import MultipleChoice, extract_letter
 from ._code import CodeExecution, extract_program
 from ._exact import ExactMatch, normalise_answer
+from ._isolation import SandboxIsolation, sandbox_isolation
 from ._judge import DEFAULT_TEMPLATE, PairwiseJudge, read_verdict
 from ._numeric import NumericMatch, extract_number
 from ._protocol import Grade, Grader, GradingSample, PairwiseGrader, Verdict
@@ -43,6 +45,7 @@ __all__ = [
     "PairwiseGrader",
     "PairwiseJudge",
     "RegexMatch",
+    "SandboxIsolation",
     "SandboxResult",
     "Verdict",
     "extract_letter",
@@ -57,4 +60,5 @@ __all__ = [
     "read_verdict",
     "register_grader",
     "run_python",
+    "sandbox_isolation",
 ]

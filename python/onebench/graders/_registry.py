@@ -3,7 +3,8 @@ keyword options and returns a grader. Other packages add graders through the ent
 group ``onebench.graders`` (``name = "package.module:factory"``), loaded on first use.
 
 Which grader grades a sample: the user's choice, else the sample's metadata ``grader``
-(with options from its ``grader_options``), else a guess from the sample: tests →
+(with options from its ``grader_options``, except those the grader keeps for the user, such
+as the code grader's limits and isolation), else a guess from the sample: tests →
 ``code``, lettered options and a letter reference → ``multiple_choice``, a numeric
 reference → ``numeric``, otherwise ``exact_match``.
 """
@@ -31,16 +32,20 @@ __all__ = [
 ENTRY_POINT_GROUP = "onebench.graders"
 
 _FACTORIES: dict[str, Callable[..., Grader | PairwiseGrader]] = {}
+_OPERATOR_OPTIONS: dict[str, frozenset[str]] = {}
 _entry_points_loaded = False
 
 
 def register_grader(
-    name: str,
+    name: str, *, operator_options: frozenset[str] = frozenset()
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Registers ``factory(**options) -> Grader | PairwiseGrader`` under ``name``."""
+    """Registers ``factory(**options) -> Grader | PairwiseGrader`` under ``name``.
+    ``operator_options`` are options a sample's metadata may not set (limits, isolation):
+    data must never loosen how its own outputs are graded."""
 
     def decorate(factory: Callable[..., Any]) -> Callable[..., Any]:
         _FACTORIES[name] = factory
+        _OPERATOR_OPTIONS[name] = frozenset(operator_options)
         return factory
 
     return decorate
@@ -105,6 +110,14 @@ def guess_grader(sample: GradingSample) -> tuple[str, dict[str, Any]]:
         if not isinstance(options, dict):
             raise InvalidInputError(
                 f"sample {sample.sample_id!r}: metadata grader_options must be an object",
+                field="grader_options",
+            )
+        _builtins()
+        kept = sorted(_OPERATOR_OPTIONS.get(str(name), frozenset()) & set(options))
+        if kept:
+            raise InvalidInputError(
+                f"sample {sample.sample_id!r}: metadata grader_options may not set "
+                f"{kept[0]!r}; grader {name!r} takes it from the user only",
                 field="grader_options",
             )
         return str(name), dict(options)

@@ -5,13 +5,57 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import math
+import string
+from collections import Counter
 from typing import Any
 
 from ..exceptions import InvalidInputError
 
-__all__ = ["MIN_TOKEN_LENGTH", "BearerTokenMiddleware", "check_listen", "is_loopback"]
+__all__ = [
+    "MIN_TOKEN_BITS",
+    "MIN_TOKEN_LENGTH",
+    "BearerTokenMiddleware",
+    "check_listen",
+    "check_token",
+    "is_loopback",
+]
 
 MIN_TOKEN_LENGTH = 16
+#: What a token's characters could carry at most (length x log2 of the alphabet of the
+#: character classes it uses). secrets.token_urlsafe(16) and token_hex(16), 128 random bits
+#: each, estimate at least 103 whatever classes they happen to use; "password12345678" 83.
+MIN_TOKEN_BITS = 100
+_CLASSES = (string.ascii_lowercase, string.ascii_uppercase, string.digits, string.punctuation)
+_MAKE = "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+
+
+def _bits(token: str) -> float:
+    alphabet = sum(len(chars) for chars in _CLASSES if any(char in chars for char in token))
+    return len(token) * math.log2(max(alphabet, 2))
+
+
+def check_token(token: str) -> None:
+    """Refuses a token that cannot be a random one: too short for 100 bits, spaces or other
+    invisible characters, one character repeated, a short pattern repeated."""
+    printable = set(string.ascii_letters + string.digits + string.punctuation)
+    problem = ""
+    if len(token) < MIN_TOKEN_LENGTH:
+        problem = f"use at least {MIN_TOKEN_LENGTH} characters"
+    elif any(char not in printable for char in token):
+        problem = "use visible ASCII characters only (no spaces, tabs or control characters)"
+    elif Counter(token).most_common(1)[0][1] > len(token) // 2:
+        problem = "one character makes up more than half of it"
+    elif any(token == (token[:period] * len(token))[: len(token)] for period in range(1, 9)):
+        problem = "it repeats a short pattern"
+    elif _bits(token) < MIN_TOKEN_BITS:
+        problem = f"it is too short to carry {MIN_TOKEN_BITS} random bits"
+    if problem:
+        raise InvalidInputError(
+            f"token: {problem}; use at least {MIN_TOKEN_LENGTH} characters from a random "
+            f"source, for example the output of {_MAKE}",
+            field="token",
+        )
 
 
 def is_loopback(host: str) -> bool:
@@ -26,12 +70,8 @@ def is_loopback(host: str) -> bool:
 
 def check_listen(host: str, token: str | None) -> None:
     """Refuses to listen beyond loopback without a token, and refuses weak tokens."""
-    if token is not None and len(token) < MIN_TOKEN_LENGTH:
-        raise InvalidInputError(
-            f"token: use at least {MIN_TOKEN_LENGTH} characters (for example the output of "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)",
-            field="token",
-        )
+    if token is not None:
+        check_token(token)
     if token is None and not is_loopback(host):
         raise InvalidInputError(
             f"host: {host!r} listens beyond this machine; a bearer token is required "

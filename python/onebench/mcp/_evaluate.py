@@ -1,9 +1,15 @@
-"""evaluate_model: a write tool (offered only when the server allows writes) that runs a
-model on samples of the pool and commits the grades, reporting progress as it goes."""
+"""evaluate_model: a write tool (offered only when the server allows writes and its operator
+configured runner profiles) that runs a model on samples of the pool and commits the grades,
+reporting progress as it goes.
+
+The client picks a profile by name, a checkpoint from that profile's list and generation
+options; the runner, its endpoint, its key variable and everything it loads come from the
+profile (see _profiles.py). Grader options are not the client's either: each grader runs
+with its defaults (the code grader in its sandbox)."""
 
 import time
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Literal
 
 import anyio.from_thread
 from mcp.server.mcpserver import Context
@@ -24,6 +30,7 @@ from ._arguments import (
     Where,
 )
 from ._models import EvaluationResult
+from ._profiles import RunnerProfile, describe_profiles
 from ._selection import select
 from ._state import PoolState
 
@@ -34,8 +41,12 @@ MAX_EVALUATION_SAMPLES = 10_000
 _PROGRESS_INTERVAL = 0.5
 
 
-def evaluation_tools(tools: ToolSet, state: PoolState) -> None:
-    """Adds evaluate_model to ``tools``."""
+def evaluation_tools(
+    tools: ToolSet, state: PoolState, profiles: Mapping[str, RunnerProfile]
+) -> None:
+    """Adds evaluate_model to ``tools``, running models only as ``profiles`` allow."""
+    names = tuple(profiles)
+    profile_name = Literal[names]  # type: ignore[valid-type]
 
     @tools.tool(
         annotations=ToolAnnotations(
@@ -45,6 +56,22 @@ def evaluation_tools(tools: ToolSet, state: PoolState) -> None:
     async def evaluate_model(
         model: ModelName,
         context: Context,
+        profile: Annotated[
+            profile_name | None,
+            Field(
+                description="how to run the model, one of the runner profiles the server's "
+                f"operator configured: {describe_profiles(profiles)}. Default: the only "
+                "profile, when there is one"
+            ),
+        ] = None,
+        checkpoint: Annotated[
+            str | None,
+            Field(
+                max_length=1_000,
+                description="one of the profile's checkpoints (default: model, when the "
+                "profile lists it, else the profile's only checkpoint)",
+            ),
+        ] = None,
         benchmark: BenchmarkName = None,
         query: Query = None,
         sample_ids: SampleIds = None,
@@ -52,48 +79,34 @@ def evaluation_tools(tools: ToolSet, state: PoolState) -> None:
         threshold: Threshold = None,
         where: Where = None,
         search: SearchMethod = "auto",
-        runner: Annotated[
-            str,
-            Field(
-                max_length=100,
-                description="how to run the model: 'http' (any OpenAI-compatible endpoint), "
-                "'transformers' (a local Hugging Face checkpoint) or 'ray'",
-            ),
-        ] = "http",
-        checkpoint: Annotated[
-            str | None,
-            Field(
-                max_length=1_000,
-                description="what the runner loads or calls (checkpoint path, hub or API model "
-                "name); default: model",
-            ),
-        ] = None,
-        runner_settings: Annotated[
-            dict[str, str | int | float | bool] | None,
-            Field(
-                max_length=32,
-                description="runner options, e.g. {'base_url': 'http://127.0.0.1:8000/v1'}; "
-                "API keys are read from the server's environment, never passed here",
-            ),
-        ] = None,
         grader: Annotated[
             str | None,
             Field(max_length=100, description="grader name; default: chosen per sample"),
         ] = None,
         limit: Annotated[int, Field(ge=1, le=MAX_EVALUATION_SAMPLES)] = 100,
-        max_new_tokens: Annotated[int, Field(ge=1, le=8_192)] = 256,
         budget: Annotated[
             str | None,
             Field(max_length=40, description="a cap such as '500 samples' or '20k tokens'"),
         ] = None,
+        max_new_tokens: Annotated[int, Field(ge=1, le=8_192)] = 256,
+        temperature: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0,
+        top_p: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0,
+        stop: Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=100)]] | None,
+            Field(max_length=8, description="strings that end an output"),
+        ] = None,
+        seed: Annotated[int | None, Field(ge=0, le=2**31 - 1)] = None,
     ) -> EvaluationResult:
         """Run a model on samples of the pool, grade its outputs and commit the grades as
         measurements; progress is reported while it runs.
 
         Choose the samples with `benchmark`, `query` or `sample_ids` (at most `limit` of
-        them). Samples the model already has a grade for are skipped, so repeating a call
-        continues an interrupted run instead of redoing it. Afterwards rank_models
+        them) and how to run the model with `profile` (the server's runner profiles) and
+        `checkpoint`. Samples the model already has a grade for are skipped, so repeating
+        a call continues an interrupted run instead of redoing it. Afterwards rank_models
         includes the model."""
+        chosen = _profile(profiles, profile)
+        target = chosen.checkpoint(model, checkpoint)
         snapshot = await state.snapshot()
         if benchmark is None and query is None and sample_ids is None:
             raise InvalidInputError(
@@ -110,16 +123,23 @@ def evaluation_tools(tools: ToolSet, state: PoolState) -> None:
             where=where,
             method=search,
         )
+        options = {
+            "max_new_tokens": max_new_tokens,
+            "temperature": temperature,
+            "top_p": top_p,
+            "stop": tuple(stop or ()),
+            "seed": seed,
+        }
         report = await state.run_long(
             evaluate,
             state.pool,
             model,
             ids,
-            runner=runner,
-            checkpoint=checkpoint,
-            runner_settings=dict(runner_settings or {}),
+            runner=chosen.runner,
+            checkpoint=target,
+            runner_settings=dict(chosen.settings),
             grader=grader,
-            options={"max_new_tokens": max_new_tokens},
+            options=options,
             limit=limit,
             budget=budget,
             progress=_progress_reporter(context),
@@ -142,6 +162,17 @@ def evaluation_tools(tools: ToolSet, state: PoolState) -> None:
                 for name, entry in report.graders.items()
             },
         )
+
+
+def _profile(profiles: Mapping[str, RunnerProfile], name: str | None) -> RunnerProfile:
+    if name is None and len(profiles) == 1:
+        return next(iter(profiles.values()))
+    if name is None or name not in profiles:
+        raise InvalidInputError(
+            f"profile: choose one of the server's runner profiles: {', '.join(profiles)}",
+            field="profile",
+        )
+    return profiles[name]
 
 
 def _progress_reporter(context: Context) -> Callable[[EvalProgress], None]:

@@ -36,9 +36,9 @@ __all__ = [
 class SampleSelection(BaseModel):
     """Which samples an answer rests on."""
 
-    kind: Literal["pool", "benchmark", "saved_benchmark", "sample_ids", "query", "filter"] = Field(
-        description="how the samples were chosen"
-    )
+    kind: Literal[
+        "pool", "benchmark", "saved_benchmark", "session_benchmark", "sample_ids", "query", "filter"
+    ] = Field(description="how the samples were chosen")
     description: str = Field(description="the selection in words, e.g. 'benchmark mmlu_pro'")
     n_samples: int = Field(description="number of samples selected")
 
@@ -162,9 +162,10 @@ class ModelList(BaseModel):
 
 class BenchmarkInfo(BaseModel):
     name: str
-    kind: Literal["source", "saved"] = Field(
+    kind: Literal["source", "saved", "session"] = Field(
         description="'source': a test set the pool's samples came from; 'saved': a custom "
-        "benchmark created from a query or a list of samples"
+        "benchmark created from a query or a list of samples, saved in the pool; 'session': "
+        "one a read-only server keeps in memory while it runs"
     )
     n_samples: int
     query: str | None = Field(default=None, description="the query that produced it, if any")

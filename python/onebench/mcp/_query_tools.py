@@ -109,9 +109,11 @@ def query_tools(tools: ToolSet, state: PoolState) -> None:
             notes=_notes(found, used, search),
         )
 
-    @tools.tool(
-        annotations=READ_ONLY.model_copy(update={"read_only_hint": False, "idempotent_hint": False})
-    )
+    # With writes it saves a file in the pool; on a read-only server it only keeps the
+    # benchmark in the server's memory, so it is read-only as far as the pool goes.
+    writes = {"read_only_hint": not state.allow_writes, "idempotent_hint": False}
+
+    @tools.tool(annotations=READ_ONLY.model_copy(update=writes))
     async def create_benchmark(
         name: Annotated[str, Field(pattern=_NAME, description="letters, digits, '.', '_' or '-'")],
         query: Query = None,
@@ -125,7 +127,8 @@ def query_tools(tools: ToolSet, state: PoolState) -> None:
         """Save a custom benchmark under a name: the samples matching a query and/or a
         `where` filter (recorded, so it can be rerun as the pool grows) or an explicit list
         of sample ids. rank_models, compare_models and evaluate_model then accept it as
-        `benchmark=<name>`."""
+        `benchmark=<name>`. A read-only server keeps it for as long as it runs, without
+        writing it to the pool (list_benchmarks shows it as kind 'session')."""
         snapshot = await state.snapshot()
         if name in snapshot.summary["benchmarks"]:
             raise InvalidInputError(
@@ -148,7 +151,12 @@ def query_tools(tools: ToolSet, state: PoolState) -> None:
         if not found.sample_ids:
             reason = found.query.get("note") or f"query {query!r} matched no samples"
             raise InvalidInputError(str(reason), field="query")
-        saved = await state.run_quick(pool.save_benchmark, found, name, overwrite=overwrite)
+        if state.allow_writes:
+            saved = await state.run_quick(pool.save_benchmark, found, name, overwrite=overwrite)
+        else:
+            saved = await state.run_quick(
+                state.keep_benchmark, found.named(name), overwrite=overwrite
+            )
         categories: dict[str, int] = {}
         index = snapshot.index()
         for sample_id in saved.sample_ids:

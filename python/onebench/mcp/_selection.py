@@ -173,6 +173,17 @@ async def query_benchmark(
 
 
 async def _benchmark(state: PoolState, snapshot: Snapshot, name: str) -> Selection:
+    kept = state.session_benchmarks.get(name)
+    if kept is not None:
+        ids = list(kept.sample_ids)
+        return Selection(
+            ids,
+            SampleSelection(
+                kind="session_benchmark",
+                description=f"benchmark {name} of this session",
+                n_samples=len(ids),
+            ),
+        )
     saved = await state.run_quick(state.pool.benchmarks)
     if name in saved:
         benchmark = await state.run_quick(state.pool.benchmark, name)
@@ -185,7 +196,7 @@ async def _benchmark(state: PoolState, snapshot: Snapshot, name: str) -> Selecti
         )
     ids = snapshot.samples_of_benchmark(name)
     if not ids:
-        known = sorted({*snapshot.summary["benchmarks"], *saved})
+        known = sorted({*snapshot.summary["benchmarks"], *saved, *state.session_benchmarks})
         shown = ", ".join(repr(item) for item in known[:20])
         raise UnknownIdError(
             f"benchmark: unknown benchmark {name!r}; known: {shown}"

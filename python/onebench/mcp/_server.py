@@ -5,16 +5,19 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
 from .._core import __version__
+from ..exceptions import InvalidInputError
 from ..pool import Pool
 from ._arguments import ToolSet
 from ._auth import BearerTokenMiddleware, check_listen
 from ._evaluate import evaluation_tools
+from ._profiles import load_profiles
 from ._query_tools import query_tools
 from ._resources import register_prompts, register_resources
 from ._state import PoolState
@@ -34,24 +37,46 @@ samples a model's score rests on. The prompt 'find_best_model' walks through the
 """
 
 
-def build_server(pool: Pool | str | os.PathLike[str], *, allow_writes: bool = False) -> MCPServer:
+ProfileSource = str | os.PathLike[str] | Mapping[str, Any]
+
+
+def build_server(
+    pool: Pool | str | os.PathLike[str],
+    *,
+    allow_writes: bool = False,
+    runner_profiles: ProfileSource | None = None,
+) -> MCPServer:
     """An MCP server over ``pool`` (a Pool or its directory). Read-only unless
-    ``allow_writes``: the write tools (add_measurements, evaluate_model) are then not
-    offered at all."""
+    ``allow_writes``: the write tools are then not offered at all, and create_benchmark
+    keeps what it creates in the server's memory. evaluate_model is offered only with
+    writes and ``runner_profiles`` (a JSON or TOML file, or a mapping of names to
+    :class:`RunnerProfile` or tables): the only ways the server runs models."""
+    profiles = load_profiles(runner_profiles) if runner_profiles is not None else {}
+    if profiles and not allow_writes:
+        raise InvalidInputError(
+            "runner_profiles: evaluate_model commits measurements; it needs allow_writes",
+            field="runner_profiles",
+        )
     if not isinstance(pool, Pool):
         pool = Pool.open(pool)
     state = PoolState(pool, allow_writes=allow_writes)
-    mode = (
-        "Writes are allowed (add_measurements, evaluate_model)."
-        if allow_writes
-        else "This server is read-only (start it with --allow-writes to add measurements)."
-    )
+    if not allow_writes:
+        mode = (
+            "This server is read-only (start it with --allow-writes to add measurements); "
+            "create_benchmark keeps benchmarks in this server's memory, not in the pool."
+        )
+    elif profiles:
+        shown = ", ".join(profiles)
+        mode = f"Writes are allowed (add_measurements, evaluate_model with profiles {shown})."
+    else:
+        mode = "Writes are allowed (add_measurements; no runner profile, so no evaluate_model)."
     tools = ToolSet()
     read_tools(tools, state)
     query_tools(tools, state)
     if allow_writes:
         write_tools(tools, state)
-        evaluation_tools(tools, state)
+    if profiles:
+        evaluation_tools(tools, state, profiles)
     server: MCPServer = MCPServer(
         name="onebench",
         tools=tools.tools,
@@ -73,12 +98,15 @@ def serve(
     port: int = 8765,
     token: str | None = None,
     allow_writes: bool = False,
+    runner_profiles: ProfileSource | None = None,
 ) -> None:
     """Runs the server until interrupted. Logs go to stderr: on stdio, stdout is the
     protocol channel."""
     if transport == "http":
         check_listen(host, token)  # before opening the pool: a refusal costs nothing
-    server = build_server(Path(pool_path), allow_writes=allow_writes)
+    server = build_server(
+        Path(pool_path), allow_writes=allow_writes, runner_profiles=runner_profiles
+    )
     if transport == "stdio":
         server.run("stdio")
         return

@@ -25,12 +25,15 @@ import numpy as np
 import pyarrow as pa
 
 from .._stats import pool_summary
-from ..exceptions import UnknownIdError
+from ..exceptions import InvalidInputError, UnknownIdError
 from ..pool import Pool
 
 __all__ = ["PoolState", "Snapshot"]
 
 _T = TypeVar("_T")
+
+#: Benchmarks a read-only server keeps in memory for its clients (create_benchmark).
+MAX_SESSION_BENCHMARKS = 100
 
 #: Concurrent long jobs (rankings, profiles, embedding, evaluation). Each one is already
 #: parallel inside Rust or torch; more of them at once would only share the same cores.
@@ -105,6 +108,37 @@ class PoolState:
         self._snapshot: Snapshot | None = None
         self._snapshot_key: tuple[int, int, int] | None = None
         self._long_work = anyio.CapacityLimiter(LONG_WORK_THREADS)
+        #: What create_benchmark made on a read-only server: it lives as long as the
+        #: server and never reaches the pool's files.
+        self.session_benchmarks: dict[str, Any] = {}
+
+    def keep_benchmark(self, benchmark: Any, *, overwrite: bool) -> Any:
+        """Keeps a benchmark for this server's session (a read-only server's
+        create_benchmark); the pool's saved benchmarks cannot be replaced this way."""
+        name = benchmark.name
+        if name in self.pool.benchmarks():
+            raise InvalidInputError(
+                f"name: {name!r} is a benchmark saved in the pool; this server is read-only, "
+                "so it cannot be replaced (choose another name, or start the server with "
+                "--allow-writes)",
+                field="name",
+            )
+        if name in self.session_benchmarks and not overwrite:
+            raise InvalidInputError(
+                f"benchmark {name!r} already exists in this session; pass overwrite=true to "
+                "replace it",
+                field="name",
+            )
+        if name not in self.session_benchmarks and (
+            len(self.session_benchmarks) >= MAX_SESSION_BENCHMARKS
+        ):
+            raise InvalidInputError(
+                f"name: this session already holds {MAX_SESSION_BENCHMARKS} benchmarks; "
+                "replace one (overwrite=true)",
+                field="name",
+            )
+        self.session_benchmarks[name] = benchmark
+        return benchmark
 
     def _manifest_key(self) -> tuple[int, int, int]:
         try:

@@ -242,8 +242,17 @@ def pool_stats_result(snapshot: Snapshot, state: PoolState) -> PoolStatsResult:
 
 
 def saved_benchmarks(state: PoolState) -> list[BenchmarkInfo]:
+    """The pool's saved benchmarks, then those this (read-only) server keeps in memory."""
     pool = state.pool
-    saved = []
+    saved = [
+        BenchmarkInfo(
+            name=name,
+            kind="session",
+            n_samples=len(benchmark),
+            query=benchmark.query.get("text"),
+        )
+        for name, benchmark in state.session_benchmarks.items()
+    ]
     for name in pool.benchmarks():
         benchmark = pool.benchmark(name)
         saved.append(

@@ -376,3 +376,42 @@ fn a_commit_registers_samples_and_models_together_with_its_measurements() {
     assert_eq!(reopened.stats().n_cardinal, 2);
     assert!(reopened.model_index("newcomer").is_some());
 }
+
+#[test]
+fn ids_and_names_with_control_or_invisible_characters_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let directory = pool_dir(&root);
+    let mut pool = pool_with(&directory, 2, 2);
+    let (version, files) = (pool.version(), listing(&directory));
+    let hostile = [
+        "\u{1b}[2J\u{1b}[31mgpt",
+        "nul\u{0}model",
+        "evil\u{202e}txt.exe",
+        "zero\u{200b}width",
+        "line\nbreak",
+        "tab\tmodel",
+        "c1\u{9b}31m",
+    ];
+    for name in hostile {
+        let error = pool.add_models(vec![model(name, &[])]).unwrap_err();
+        assert_eq!(field_and_row(&error), ("id".to_string(), Some(0)));
+        assert!(error.to_string().contains("must be printable"), "{error}");
+        // The message shows the name escaped, never the raw character.
+        assert!(!error.to_string().contains(name), "{error}");
+        let error = pool.add_models(vec![model("m0", &[name])]).unwrap_err();
+        assert_eq!(field_and_row(&error).0, "aliases");
+        let error = pool.add_samples(vec![sample(name, "text")]).unwrap_err();
+        assert_eq!(field_and_row(&error), ("id".to_string(), Some(0)));
+        let mut record = sample("fresh", "text");
+        record.benchmark = name.to_string();
+        let error = pool.add_samples(vec![record]).unwrap_err();
+        assert_eq!(field_and_row(&error), ("benchmark".to_string(), Some(0)));
+    }
+    assert_eq!(pool.version(), version);
+    assert_eq!(listing(&directory), files);
+    // Printable Unicode stays welcome: accents, CJK, emoji.
+    pool.add_models(vec![model("modèle-日本-🦙", &["ünïcode"])])
+        .unwrap();
+    pool.add_samples(vec![sample("échantillon/1", "Qu'est-ce ?")])
+        .unwrap();
+}

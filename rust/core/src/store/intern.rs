@@ -34,6 +34,42 @@ pub fn content_hash(text: &str) -> String {
     format!("{hash:016x}")
 }
 
+/// Whether `character` must not appear in an id or a name: a control character (C0, DEL,
+/// C1), a bidirectional control, or an invisible format character (zero-width space and
+/// joiners, word joiner, soft hyphen, byte-order mark, line and paragraph separators). Any
+/// of them lets imported data rewrite a terminal or make two names look alike.
+fn is_hidden(character: char) -> bool {
+    character.is_control()
+        || matches!(
+            character,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+        )
+}
+
+/// Refuses a new id or name holding a character of [`is_hidden`] (names already stored
+/// stay readable: only what is added is checked).
+pub fn check_name(field: &str, row: usize, what: &str, name: &str) -> Result<()> {
+    match name.chars().find(|character| is_hidden(*character)) {
+        None => Ok(()),
+        Some(character) => Err(Error::invalid(
+            field,
+            Some(row),
+            format!(
+                "{what} {name:?} contains the control or invisible character U+{:04X}; ids \
+                 and names must be printable",
+                u32::from(character)
+            ),
+        )),
+    }
+}
+
 /// The samples of a pool. A record with `same_as` set is another source's copy of a
 /// sample (the same question, found by its content hash): it is kept, with its own id,
 /// benchmark and metadata, as that sample's second provenance, and its id names the
@@ -147,6 +183,8 @@ impl Samples {
                     ));
                 }
                 None => {
+                    check_name("id", row, "sample id", &record.id)?;
+                    check_name("benchmark", row, "benchmark", &record.benchmark)?;
                     fresh_index.insert(record.id.clone(), fresh.len());
                     fresh.push(record);
                 }
@@ -201,6 +239,20 @@ pub struct Models {
 impl Models {
     pub fn resolve(&self, id_or_alias: &str) -> Option<u32> {
         self.names.get(id_or_alias).copied()
+    }
+
+    /// Applies one record being added to the pool: as [`Models::apply`], after refusing
+    /// new ids and aliases that hold control or invisible characters.
+    pub fn add(&mut self, record: &ModelRecord, row: usize) -> Result<bool> {
+        if !self.names.contains_key(&record.id) {
+            check_name("id", row, "model id", &record.id)?;
+        }
+        for alias in &record.aliases {
+            if !self.names.contains_key(alias) {
+                check_name("aliases", row, "alias", alias)?;
+            }
+        }
+        self.apply(record, row)
     }
 
     /// Applies one record: a new id becomes a new model; a known id gains the new

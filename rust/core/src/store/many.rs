@@ -42,7 +42,7 @@ impl Pool {
             trial.metrics.resize(trial.samples.records.len(), None);
             let mut changed = 0u64;
             for (row, record) in commit.models.iter().enumerate() {
-                if trial.models.apply(record, row).map_err(refused(index))? {
+                if trial.models.add(record, row).map_err(refused(index))? {
                     models.push(record.clone());
                     changed += 1;
                 }

@@ -207,7 +207,7 @@ impl Pool {
         let mut changed_models = Vec::new();
         let mut models_skipped = 0;
         for (row, record) in commit.models.into_iter().enumerate() {
-            if models.apply(&record, row)? {
+            if models.add(&record, row)? {
                 changed_models.push(record);
             } else {
                 models_skipped += 1;
