@@ -23,6 +23,17 @@ Parts:
    in memory, torch float16 in one pass, usearch's exact brute force.
 3. ``throughput``: samples/s of the default encoder on 512 mmlu_pro questions on the CPU,
    and on the GPU when there is one.
+4. ``capability`` (needs ``ONEBENCH_DATA``; issue 26; ``benches/_capability.py``): mmlu_pro's
+   14 category names, bare and as descriptive phrases, on three pools: mmlu_pro text only
+   (no label), mmlu_pro with the labels of a random half (propagated to the other half),
+   and all four shared sources pooled (a hit from another source is a miss). P@100 and
+   the automatic cut-off's precision, recall and F1, dense and hybrid; the constants chosen
+   on half of the categories (printed) and confirmed on the other half; absent
+   capabilities; the pooled pool's capability map; the onnx-int8 variant against the float
+   model (agreement and speed). Vectors are cached in ``--cache``:
+
+       ONEBENCH_DATA=../shared/data python benches/query_bench.py --part capability \
+           --cache /tmp/onebench-query-cache
 """
 
 from __future__ import annotations
@@ -371,7 +382,18 @@ def markdown(figures: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", action="append", choices=["retrieval", "latency", "throughput"])
+    parser.add_argument(
+        "--part", action="append", choices=["retrieval", "latency", "throughput", "capability"]
+    )
+    parser.add_argument(
+        "--cache", default="/tmp/onebench-query-cache", help="capability: vectors and pools"
+    )
+    parser.add_argument(
+        "--no-tune", action="store_true", help="capability: keep the code's constants"
+    )
+    parser.add_argument(
+        "--chunks", help="capability: use the vectors saved so far in this folder (subsample)"
+    )
     parser.add_argument("--data", default=os.environ.get("ONEBENCH_DATA"))
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--no-ann", action="store_true")
@@ -379,7 +401,7 @@ def main() -> None:
     parser.add_argument("--keep-pool", help="real-data pool folder to reuse (embeddings kept)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    parts = args.part or ["retrieval", "latency", "throughput"]
+    parts = args.part or ["retrieval", "latency", "throughput", "capability"]
     data = Path(args.data) if args.data else None
     work = Path(tempfile.mkdtemp(prefix="query-bench-"))
     figures: dict[str, Any] = {"load_start": _load_average()}
@@ -398,9 +420,23 @@ def main() -> None:
             figures["latency"] = latency(args.rows, work, pool, not args.no_ann)
         if "throughput" in parts:
             figures["throughput"] = throughput(data, args.texts)
+        if "capability" in parts:
+            import _capability
+
+            if data is None:
+                raise SystemExit("the capability part needs ONEBENCH_DATA (or --data)")
+            cache = Path(args.cache)
+            chunks = Path(args.chunks) if args.chunks else None
+            figures["capability"] = _capability.run(data, cache, not args.no_tune, chunks)
+            figures["variants"] = _capability.variant_agreement(data, cache, chunks)
+            figures["speed"] = _capability.throughput(data)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(markdown(figures))
+    if "capability" in figures:
+        import _capability
+
+        print(_capability.markdown(figures))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1, default=str))
 

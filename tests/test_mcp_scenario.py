@@ -110,7 +110,7 @@ async def test_agent_finds_the_best_models_for_organic_chemistry(
         if finding == "semantic search":
             top_k = 10
             found = await _call(client, "search_samples", query="organic chemistry", top_k=top_k)
-            assert found["search"] == "semantic" and found["n_results"] == top_k
+            assert found["search"] == "hybrid" and found["n_results"] == top_k
             hits = collections.Counter(categories[hit["sample_id"]] for hit in found["samples"])
             assert hits.most_common(1)[0][0] == "chemistry" and hits["chemistry"] >= top_k / 2, hits
             assert all(
@@ -154,7 +154,7 @@ async def test_agent_finds_the_best_models_for_organic_chemistry(
             expected[first].rank,
             expected[second].rank,
         )
-        assert compared["win_probability_a"] >= 0.5
+        assert compared["win_probability_a"] >= 0.5 - 1e-9  # the top two may tie exactly
         assert compared["shared_samples"] <= top_k
         assert (
             compared["a_wins"] + compared["b_wins"] + compared["ties"] == compared["shared_samples"]

@@ -125,7 +125,11 @@ def test_images_and_text_share_one_space(
         for c in np.array(["red", "green", "blue"])[np.argsort(-(image_vectors @ query_vector))]
     ]
     by_text = image_pool.query(
-        "a green square", encoder=encoder, on="image", where={"sample_id": ("ne", "img/yellow")}
+        "a green square",
+        encoder=encoder,
+        on="image",
+        where={"sample_id": ("ne", "img/yellow")},
+        top_k=10,
     )
     assert list(by_text.sample_ids) == expected
     assert model.dimension == (16 if encoder.startswith("clip:") else 32)
@@ -151,7 +155,9 @@ def test_the_default_threshold_follows_the_encoders_calibration(
         # Move the even point between this query's second and third image, whatever the
         # random towers give, so that the threshold has something to keep and to drop.
         image_pool.embed(image_text_encoder, fields=["image"], progress=False, device="cpu")
-        ranked = image_pool.query(query, encoder=image_text_encoder, on="image").similarities
+        ranked = image_pool.query(
+            query, encoder=image_text_encoder, on="image", top_k=10
+        ).similarities
         threshold = (ranked[1] + ranked[2]) / 2
         encoder = _recalibrated(
             Path(image_text_encoder.split(":", 1)[1]), tmp_path / "recalibrated", threshold
@@ -162,7 +168,7 @@ def test_the_default_threshold_follows_the_encoders_calibration(
         encoder = image_text_encoder
         assert model.default_threshold == pytest.approx(0.25)
     image_pool.embed(encoder, fields=["image"], progress=False, device="cpu")
-    everything = image_pool.query(query, encoder=encoder, on="image")
+    everything = image_pool.query(query, encoder=encoder, on="image", top_k=10)
     kept = image_pool.query(query, encoder=encoder, on="image", threshold="default")
     expected = [
         sample

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from .pool import Pool
     from .query import Benchmark, EmbedReport, IndexReport
+    from .query._labels import LabelReport
 
 __all__ = ["PoolQueries"]
 
@@ -33,12 +34,16 @@ class PoolQueries:
         device: str | None = None,
         progress: bool = True,
         samples: Any = None,
+        variant: str | None = None,
     ) -> list[EmbedReport]:
         """Embeds the samples that have no embedding yet (``fields``: ``text``,
         ``references``, ``image``) with ``encoder`` (default all-MiniLM-L6-v2; any
         sentence-transformers name or path, or ``clip:<checkpoint>``), on the GPU when
         present, and stores them in the pool as float16. ``samples`` (ids or a
-        Benchmark) limits the work to those samples."""
+        Benchmark) limits the work to those samples. ``variant``: ``"onnx-int8"`` (the
+        default on a CPU when onnxruntime is installed: the default encoder through ONNX
+        Runtime with int8 weights, several times faster) or ``"float32"``; a field that
+        already has embeddings keeps the variant that made them."""
         from .query import embed_pool
 
         return embed_pool(
@@ -49,6 +54,7 @@ class PoolQueries:
             device=device,
             progress=progress,
             samples=samples,
+            variant=variant,
         )
 
     def build_index(
@@ -65,16 +71,61 @@ class PoolQueries:
     def query(self, text: str | None = None, **options: Any) -> Benchmark:
         """The samples that test what ``text`` describes, as a :class:`Benchmark`.
 
-        Options: ``image`` (query by an example image instead), ``top_k`` (default 100
-        when no ``threshold``), ``threshold`` (a cosine similarity, or ``"default"``),
-        ``where`` (metadata filters, e.g. ``{"category": "law"}`` or ``["year>=2020"]``),
-        ``on`` (``text``, ``references``, ``image``; default: every embedded field),
-        ``method`` (``semantic`` or ``lexical``), ``encoder``, ``index`` (``auto``,
-        ``exact``, ``ann``), ``device``.
+        Options: ``image`` (query by an example image instead), ``top_k``,
+        ``threshold`` (a cosine similarity, or ``"default"``); with neither, the benchmark
+        is cut where the ranking's scores split in two (Otsu; recorded as ``cutoff`` in
+        ``benchmark.query``), and a query that nothing in the pool matches well returns no
+        samples and says so (``benchmark.query["note"]``, and a warning). ``where``
+        (metadata filters, e.g. ``{"category": "law"}`` or ``["year>=2020"]``; a label
+        key also matches confident inferred labels, see :meth:`propagate_labels`), ``on``
+        (``text``, ``references``, ``image``; default: every embedded field), ``method``
+        (``hybrid``, the default: dense and BM25 fused by reciprocal rank, one round of
+        pseudo-relevance feedback, and the samples' labels and the capability map's
+        topics; ``semantic``: the dense similarity alone; ``lexical``: BM25 alone, no
+        embeddings needed), ``settings`` (a :class:`onebench.query.HybridSettings`: the
+        hybrid method's weights; BM25 and topic routing are off by default), ``encoder``,
+        ``index`` (``auto``, ``exact``, ``ann``), ``device``.
         """
         from .query import query_pool
 
         return query_pool(cast("Pool", self), text, **options)
+
+    def propagate_labels(
+        self,
+        key: str = "category",
+        *,
+        encoder: str | None = None,
+        neighbours: int | None = None,
+        min_confidence: float | None = None,
+    ) -> LabelReport:
+        """Infers the metadata label ``key`` for every embedded sample without one, from its
+        nearest labelled neighbours (text embeddings), with a confidence; saved in the pool
+        as ``<key>_inferred`` / ``<key>_confidence`` beside the source's own labels, never
+        over them. Filters and queries on ``key`` then also match samples whose inferred
+        label has at least ``min_confidence``."""
+        from .query._labels import DEFAULT_NEIGHBOURS, MIN_CONFIDENCE, propagate_labels
+
+        return propagate_labels(
+            cast("Pool", self),
+            key,
+            encoder=encoder,
+            neighbours=DEFAULT_NEIGHBOURS if neighbours is None else neighbours,
+            min_confidence=MIN_CONFIDENCE if min_confidence is None else min_confidence,
+        )
+
+    def topics(
+        self, *, encoder: str | None = None, rebuild: bool = False, topics: int | None = None
+    ) -> dict[str, Any]:
+        """The capability map: the pool's text embeddings clustered into topics, each with
+        its size, distinctive words, main label and sources. Built and saved in the pool
+        on first use (or when ``rebuild``, or when ``topics`` asks for another count);
+        hybrid queries of a few words are routed through it."""
+        from .query._topics import build_topics, load_topics
+
+        saved = None if rebuild else load_topics(self.path, encoder)
+        if saved is not None and (topics is None or len(saved["topics"]) == topics):
+            return saved
+        return build_topics(cast("Pool", self), encoder=encoder, topics=topics)
 
     def save_benchmark(
         self, benchmark: Benchmark, name: str | None = None, *, overwrite: bool = False

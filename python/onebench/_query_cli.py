@@ -44,7 +44,14 @@ def add_query_arguments(parser: argparse.ArgumentParser) -> None:
         help="search this field (repeatable; default: every embedded field)",
     )
     parser.add_argument(
-        "--lexical", action="store_true", help="BM25 word search: no model, no embeddings needed"
+        "--method",
+        choices=["hybrid", "semantic", "lexical"],
+        help="hybrid (default: dense + BM25 fused, feedback, labels, topics), semantic "
+        "(dense similarity alone) or lexical (BM25: no model, no embeddings needed)",
+    )
+    parser.add_argument("--lexical", action="store_true", help="the same as --method lexical")
+    parser.add_argument(
+        "--topics", action="store_true", help="print the pool's capability map (topics)"
     )
     parser.add_argument("--encoder", help="encoder name (default all-MiniLM-L6-v2)")
     search = parser.add_mutually_exclusive_group()
@@ -79,6 +86,21 @@ def add_embed_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--device", help="torch device (default: cuda when present, else cpu)")
     parser.add_argument("--index", action="store_true", help="also build the ANN index")
+    parser.add_argument(
+        "--variant",
+        choices=["float32", "onnx-int8"],
+        help="default encoder's variant (default: onnx-int8 on a CPU when onnxruntime is "
+        "installed; a field keeps the variant of its first embeddings)",
+    )
+    parser.add_argument(
+        "--propagate",
+        metavar="KEY",
+        action="append",
+        help="then infer the metadata label KEY (e.g. category) for samples without one",
+    )
+    parser.add_argument(
+        "--topics", action="store_true", help="then build the capability map (topics)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -94,6 +116,7 @@ def run_embed(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any]
         batch_size=args.batch_size,
         device=args.device,
         progress=not args.no_progress,
+        variant=getattr(args, "variant", None),
     )
     payload: dict[str, Any] = {
         "embedded": [
@@ -120,6 +143,25 @@ def run_embed(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any]
             {"field": i.field, "rows": i.rows, "seconds": round(i.seconds, 3)} for i in indexes
         ]
         lines += [f"{i.field}: ANN index over {i.rows} rows in {i.seconds:.1f} s" for i in indexes]
+    for key in getattr(args, "propagate", None) or []:
+        report = pool.propagate_labels(key, encoder=args.encoder)
+        payload.setdefault("labels", []).append(
+            {
+                "key": report.key,
+                "labelled": report.labelled,
+                "inferred": report.inferred,
+                "confident": report.confident,
+                "values": report.values,
+            }
+        )
+        lines.append(
+            f"{key}: inferred for {report.inferred} samples from {report.labelled} labelled "
+            f"ones; {report.confident} confident enough to stand in for a label"
+        )
+    if getattr(args, "topics", False):
+        topics = pool.topics(encoder=args.encoder, rebuild=True)
+        payload["topics"] = topics["topics"]
+        lines.append(f"capability map: {len(topics['topics'])} topics (onebench query --topics)")
     return payload, "\n".join(lines)
 
 
@@ -129,7 +171,7 @@ def embed_after_import(
     """``onebench import --embed``: embed what the import added, with the default encoder."""
     embed_args = argparse.Namespace(
         encoder=None, field=None, batch_size=64, device=None, index=False, no_progress=False
-    )
+    )  # variant, propagate and topics: their defaults
     embedded, embed_text = run_embed(embed_args, pool_path)
     return {**payload, **embedded}, f"{text}\n{embed_text}"
 
@@ -141,6 +183,8 @@ def run_query(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any]
     pool = Pool.open(pool_path)
     if args.list:
         return _list(pool)
+    if args.topics:
+        return _topics(pool, args.encoder)
     if args.load:
         if args.text is not None or args.image is not None or args.where:
             raise InvalidInputError(
@@ -160,7 +204,7 @@ def run_query(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any]
                 raise InvalidInputError(
                     f"--threshold: expected a number, got {threshold!r}", field="threshold"
                 ) from error
-        if not args.lexical:
+        if not args.lexical and args.method != "lexical":
             _quiet_model_loading()
         benchmark = pool.query(
             args.text,
@@ -169,7 +213,7 @@ def run_query(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any]
             threshold=threshold,
             where=args.where,
             on=args.on,
-            method="lexical" if args.lexical else "semantic",
+            method="lexical" if args.lexical else (args.method or "hybrid"),
             encoder=args.encoder,
             index="exact" if args.exact else "ann" if args.ann else "auto",
         )
@@ -199,6 +243,27 @@ def _quiet_model_loading() -> None:
     except ImportError:
         return
     transformers_logging.disable_progress_bar()
+
+
+def _topics(pool: Any, encoder: str | None) -> tuple[dict[str, Any], str]:
+    from ._table import format_table
+
+    _quiet_model_loading()
+    topics = pool.topics(encoder=encoder)
+    body = [
+        [
+            str(t["topic"]),
+            str(t["size"]),
+            t["label"],
+            ", ".join(f"{name} {count}" for name, count in t["benchmarks"].items()),
+        ]
+        for t in topics["topics"]
+    ]
+    text = f"capability map: {len(body)} topics over {topics['samples']} samples\n"
+    text += format_table(
+        ["topic", "samples", "label (main label: distinctive words)", "sources"], body, align="rrll"
+    )
+    return {"topics": topics["topics"]}, text
 
 
 def _list(pool: Any) -> tuple[dict[str, Any], str]:
@@ -234,7 +299,17 @@ def _samples_text(pool: Any, benchmark: Any, show: int) -> str:
         for key in ("method", "encoder", "index", "top_k", "threshold")
         if query.get(key) is not None
     )
+    cutoff = query.get("cutoff")
+    if cutoff:
+        how += (", " if how else "") + (
+            f"cut-off: score >= {cutoff['score']:.3f} (Otsu over {cutoff['candidates']} candidates)"
+        )
     lines = [f"{len(benchmark)} samples for {what!r}" + (f" ({how})" if how else "")]
+    if query.get("note"):
+        lines.append(str(query["note"]))
+    retrieval = query.get("retrieval") or {}
+    if retrieval.get("labels"):
+        lines.append("labels matched: " + ", ".join(retrieval["labels"]))
     if len(benchmark) and show > 0:
         table = pool.samples()
         position = {sid: i for i, sid in enumerate(table.column("sample_id").to_pylist())}

@@ -94,10 +94,12 @@ Where = Annotated[
     ),
 ]
 SearchMethod = Annotated[
-    Literal["auto", "semantic", "lexical"],
+    Literal["auto", "hybrid", "semantic", "lexical"],
     Field(
-        description="how a query finds samples: 'semantic' (sentence embeddings), 'lexical' "
-        "(BM25 on the words), 'auto' (semantic when the pool has embeddings)"
+        description="how a query finds samples: 'hybrid' (sentence embeddings and BM25 "
+        "fused, with the samples' labels and the pool's topics), 'semantic' (sentence "
+        "embeddings alone), 'lexical' (BM25 on the words), 'auto' (hybrid when the pool has "
+        "embeddings, else lexical)"
     ),
 ]
 ModelName = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]

@@ -194,14 +194,32 @@ class SampleHit(BaseModel):
 
 class SearchResult(BaseModel):
     query: str
-    search: Literal["semantic", "lexical", "filter"] = Field(description="the search method used")
+    search: Literal["hybrid", "semantic", "lexical", "filter"] = Field(
+        description="the search method used ('lexical' when the pool has no embeddings)"
+    )
     n_results: int
     samples: list[SampleHit] = Field(description="best match first")
+    matches_well: bool = Field(
+        default=True,
+        description="false when nothing in the pool matches the query well (no label "
+        "matches it and even the closest sample is far from it): the samples returned are "
+        "only the least unlike it; do not rank models on them",
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="what to know about this result: a lexical fallback and how to embed, "
+        "no good match, labels the query matched, the automatic cut-off",
+    )
 
 
 class CreatedBenchmark(BaseModel):
     name: str
     n_samples: int
+    notes: list[str] = Field(
+        default_factory=list,
+        description="how the samples were chosen: the search method (a lexical fallback "
+        "and how to embed), the labels matched, the automatic cut-off",
+    )
     query: str = Field(description="the recorded specification that reproduces it (JSON)")
     groups: dict[str, int] = Field(
         description="samples per category (or per benchmark for samples without one)"

@@ -18,7 +18,7 @@ from ._arguments import (
     Where,
 )
 from ._models import CreatedBenchmark, SampleHit, SearchResult
-from ._selection import query_benchmark, select
+from ._selection import LEXICAL_FALLBACK, query_benchmark, select
 from ._state import PoolState, Snapshot
 
 __all__ = ["query_tools"]
@@ -46,6 +46,30 @@ def _hits(snapshot: Snapshot, benchmark: Benchmark, text_chars: int, limit: int)
     return hits
 
 
+def _notes(benchmark: Benchmark, used: str, method: str) -> list[str]:
+    """What the agent should know about how the samples were found."""
+    query = benchmark.query
+    notes = []
+    if used == "lexical" and method == "auto":
+        notes.append(LEXICAL_FALLBACK)
+    if query.get("note"):
+        notes.append(str(query["note"]))
+    labels = (query.get("retrieval") or {}).get("labels")
+    if labels:
+        notes.append(
+            "labels the query matched (weight): "
+            + ", ".join(f"{label} ({weight})" for label, weight in labels.items())
+        )
+    cutoff = query.get("cutoff")
+    if cutoff:
+        notes.append(
+            f"automatic cut-off: {cutoff['kept']} samples scored at least {cutoff['score']:.3f} "
+            f"(Otsu's split of the {cutoff['candidates']} best candidates' scores); pass top_k "
+            "or threshold to choose the size yourself"
+        )
+    return notes
+
+
 def query_tools(tools: ToolSet, state: PoolState) -> None:
     """Adds search_samples and create_benchmark to ``tools``."""
     pool = state.pool
@@ -68,8 +92,10 @@ def query_tools(tools: ToolSet, state: PoolState) -> None:
 
         Returns the best-matching samples with their similarity, benchmark, category and
         the start of their text, so you can check that they really test the capability
-        before ranking on them. `search='auto'` uses semantic search (sentence
-        embeddings) when the pool has embeddings and lexical (BM25) search otherwise.
+        before ranking on them. `search='auto'` uses hybrid search (sentence embeddings and
+        BM25 fused, helped by the samples' labels) when the pool has embeddings and lexical
+        (BM25) search otherwise; `notes` says when it fell back to lexical search and how
+        to embed, and `matches_well` is false when nothing in the pool matches well.
         Narrow with `where` (e.g. {'category': 'chemistry'}) or a similarity `threshold`.
         Pass the same arguments to create_benchmark to save the result."""
         snapshot = await state.snapshot()
@@ -79,6 +105,8 @@ def query_tools(tools: ToolSet, state: PoolState) -> None:
             search=used,
             n_results=len(found),
             samples=_hits(snapshot, found, text_chars, len(found)),
+            matches_well="note" not in found.query,
+            notes=_notes(found, used, search),
         )
 
     # With writes it saves a file in the pool; on a read-only server it only keeps the
@@ -111,8 +139,9 @@ def query_tools(tools: ToolSet, state: PoolState) -> None:
             raise InvalidInputError("give either a query (or where) or sample_ids", field="query")
         if query is None and where is None and sample_ids is None:
             raise InvalidInputError("give a query, a where filter or sample_ids", field="query")
+        used = "ids"
         if sample_ids is None:
-            found, _ = await query_benchmark(
+            found, used = await query_benchmark(
                 state, snapshot, query, top_k, threshold, where, search
             )
         else:
@@ -120,7 +149,8 @@ def query_tools(tools: ToolSet, state: PoolState) -> None:
             await state.run_quick(pool.sample_indexes, ids)  # names an unknown id
             found = Benchmark.from_ids(ids or [])
         if not found.sample_ids:
-            raise InvalidInputError(f"query {query!r} matched no samples", field="query")
+            reason = found.query.get("note") or f"query {query!r} matched no samples"
+            raise InvalidInputError(str(reason), field="query")
         if state.allow_writes:
             saved = await state.run_quick(pool.save_benchmark, found, name, overwrite=overwrite)
         else:
@@ -137,6 +167,7 @@ def query_tools(tools: ToolSet, state: PoolState) -> None:
         return CreatedBenchmark(
             name=name,
             n_samples=len(saved),
+            notes=_notes(found, used, search) if sample_ids is None else [],
             query=json.dumps(saved.query, sort_keys=True),
             groups=dict(sorted(categories.items(), key=lambda item: -item[1])),
             preview=_hits(snapshot, saved, 120, 5),

@@ -55,6 +55,31 @@ def register_resources(server: MCPServer, state: PoolState) -> None:
         return definition.model_dump_json(indent=1)
 
     @server.resource(
+        "onebench://topics",
+        name="capability-map",
+        description="The pool's capability map: its samples clustered into topics, each with "
+        "its size, distinctive words, main label and sources (needs embeddings).",
+        mime_type=_JSON,
+    )
+    async def topics_resource() -> str:
+        import json
+
+        from ..query._topics import load_topics
+
+        try:
+            topics = await state.run_quick(load_topics, state.pool.path)
+            if topics is None and state.allow_writes:
+                topics = await state.run_long(state.pool.topics)
+        except OnebenchError as error:
+            raise ResourceError(str(error)) from error
+        if topics is None:
+            raise ResourceError(
+                "the pool has no capability map yet and this server may not write to it: "
+                "run `onebench query --topics --pool <pool>` (after `onebench embed`)"
+            )
+        return json.dumps({"samples": topics["samples"], "topics": topics["topics"]}, indent=1)
+
+    @server.resource(
         "onebench://leaderboards/{name}",
         name="leaderboard",
         description="The leaderboard (default method, Fisher intervals) of a benchmark, or of "

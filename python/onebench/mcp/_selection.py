@@ -14,7 +14,14 @@ from ._state import PoolState, Snapshot
 
 __all__ = ["Selection", "has_embeddings", "run_query", "select"]
 
-SearchKind = Literal["semantic", "lexical", "filter"]
+SearchKind = Literal["hybrid", "semantic", "lexical", "filter"]
+#: What a tool says when it searched by words because the pool has no embeddings.
+LEXICAL_FALLBACK = (
+    "the pool has no embeddings, so this was lexical (BM25) search: it matches the query's "
+    "words, not its meaning, and can return samples that merely contain a word; for "
+    "semantic search run `onebench embed --pool <pool> --propagate category --topics` (or "
+    "pool.embed()) and search again"
+)
 
 #: Query results remembered per pool version (an agent asks the same query of several tools).
 _REMEMBERED_QUERIES = 32
@@ -38,7 +45,7 @@ def run_query(
     where: Any,
     method: str,
 ) -> tuple[Benchmark, SearchKind]:
-    """``pool.query`` with ``method='auto'`` resolved: semantic search when the pool has
+    """``pool.query`` with ``method='auto'`` resolved: hybrid search when the pool has
     embeddings, lexical (BM25) search otherwise. Without a text, the samples that pass
     ``where`` (all of them unless top_k is given). Returns the benchmark and the method."""
     if text is None:
@@ -50,8 +57,8 @@ def run_query(
         raise InvalidInputError("query: the query text is empty", field="query")
     used: SearchKind = "lexical"
     if method == "auto":
-        used = "semantic" if has_embeddings(pool) else "lexical"
-    elif method == "semantic" and not has_embeddings(pool):
+        used = "hybrid" if has_embeddings(pool) else "lexical"
+    elif method in ("semantic", "hybrid") and not has_embeddings(pool):
         # Said before loading the encoder: that alone takes seconds.
         raise InvalidInputError(
             "search: the pool has no embeddings for semantic search; run `onebench embed` "
@@ -60,6 +67,8 @@ def run_query(
         )
     elif method == "semantic":
         used = "semantic"
+    elif method == "hybrid":
+        used = "hybrid"
     options: dict[str, Any] = {"method": used, "where": where}
     if top_k is not None:
         options["top_k"] = top_k

@@ -20,6 +20,7 @@ from ._encoders import (
     register_encoder,
 )
 from ._filters import OPERATORS
+from ._hybrid import HybridSettings
 from ._query import DEFAULT_TOP_K, query_pool
 from ._saved import delete_benchmark, list_benchmarks, load_benchmark, save_benchmark
 from ._store import FIELDS, EmbeddingSet
@@ -33,6 +34,7 @@ __all__ = [
     "EmbedReport",
     "EmbeddingSet",
     "Encoder",
+    "HybridSettings",
     "IndexReport",
     "build_ann",
     "delete_benchmark",

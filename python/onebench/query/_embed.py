@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..exceptions import InvalidInputError
-from ._encoders import Encoder, load_encoder
+from ._encoders import (
+    VARIANTS,
+    Encoder,
+    encoder_variant,
+    load_encoder,
+    normalise_encoder_name,
+)
 from ._store import EmbeddingSet, check_field
 
 if TYPE_CHECKING:
@@ -98,6 +104,7 @@ def embed_pool(
     device: str | None = None,
     progress: bool = True,
     samples: Any = None,
+    variant: str | None = None,
 ) -> list[EmbedReport]:
     if isinstance(fields, str):
         fields = (fields,)
@@ -105,17 +112,47 @@ def embed_pool(
         raise InvalidInputError("batch_size: must be > 0", field="batch_size")
     for field in fields:
         check_field(field)
-    model = encoder if isinstance(encoder, Encoder) else load_encoder(encoder, device)
-    if "image" in fields and "image" not in model.modalities:
+    if variant is not None and variant not in VARIANTS:
         raise InvalidInputError(
-            f"fields: encoder {model.name} cannot embed images; use encoder='clip:<checkpoint>'",
-            field="fields",
+            f"variant: expected one of {', '.join(VARIANTS)}, got {variant!r}", field="variant"
         )
+    models = [_field_encoder(pool, encoder, field, device, variant) for field in fields]
+    for model, field in zip(models, fields, strict=True):
+        if field == "image" and "image" not in model.modalities:
+            raise InvalidInputError(
+                f"fields: encoder {model.name} cannot embed images; use "
+                "encoder='clip:<checkpoint>'",
+                field="fields",
+            )
     table = pool.samples()
     if samples is not None:
         # Only these samples (e.g. one benchmark's): an error names an unknown id.
         table = table.take(np.sort(pool.sample_indexes(samples)))
-    return [_embed_field(pool, model, table, field, batch_size, progress) for field in fields]
+    return [
+        _embed_field(pool, model, table, field, batch_size, progress)
+        for model, field in zip(models, fields, strict=True)
+    ]
+
+
+def _field_encoder(
+    pool: Pool, encoder: str | Encoder | None, field: str, device: str | None, variant: str | None
+) -> Encoder:
+    """The encoder for one field: a set keeps the variant that made its first vectors, so
+    that vectors of two variants never sit in one matrix."""
+    name = encoder.name if isinstance(encoder, Encoder) else normalise_encoder_name(encoder)
+    stored = EmbeddingSet(pool.path, name, field).variant()
+    wanted = encoder_variant(encoder) if isinstance(encoder, Encoder) else variant
+    if stored is not None and wanted is not None and wanted != stored:
+        raise InvalidInputError(
+            f"variant: the pool's {field} embeddings of {name} were made by its {stored} "
+            f"variant, and {wanted} vectors must not be mixed with them; embed with "
+            f"variant={stored!r} (--variant {stored}), or delete "
+            f"{EmbeddingSet(pool.path, name, field).directory} and embed again",
+            field="variant",
+        )
+    if isinstance(encoder, Encoder):
+        return encoder
+    return load_encoder(name, device, stored or variant)
 
 
 def _embed_field(
@@ -131,7 +168,11 @@ def _embed_field(
             # Similar lengths in a batch waste less padding; longest first so that a batch
             # too large for the device fails at once, not after an hour.
             todo.sort(key=lambda index: -len(contents[index]))
-        info = {"modalities": sorted(model.modalities), "dimension": model.dimension}
+        info = {
+            "modalities": sorted(model.modalities),
+            "dimension": model.dimension,
+            "variant": encoder_variant(model),
+        }
         bar = _progress_bar(len(todo), f"embedding {field} ({model.name})", progress)
         with bar:
             for start in range(0, len(todo), _PART_ROWS):

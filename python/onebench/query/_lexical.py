@@ -16,7 +16,7 @@ import numpy as np
 from ._search import Hits, merge
 from ._view import SampleView
 
-__all__ = ["search_lexical", "tokens"]
+__all__ = ["bm25_scores", "search_lexical", "tokens"]
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _K1 = 1.2
@@ -72,6 +72,22 @@ def _postings(view: SampleView, field: str) -> _Postings:
     return postings
 
 
+def bm25_scores(view: SampleView, query: str, field: str = "text") -> np.ndarray:
+    """The BM25 score of every sample of the pool (0 where no query word occurs)."""
+    postings = _postings(view, field)
+    scores = np.zeros(len(view.ids), dtype=np.float32)
+    average = float(postings.lengths.sum()) / max(postings.count, 1)
+    for term in set(tokens(query)):
+        rows = postings.documents.get(term)
+        if rows is None:
+            continue
+        tf = postings.frequencies[term]
+        idf = np.log1p((postings.count - len(rows) + 0.5) / (len(rows) + 0.5))
+        norm = _K1 * (1 - _B + _B * postings.lengths[rows] / max(average, 1e-9))
+        scores[rows] += idf * tf * (_K1 + 1) / (tf + norm)
+    return scores
+
+
 def search_lexical(
     view: SampleView,
     query: str,
@@ -85,17 +101,7 @@ def search_lexical(
     to the BM25 score."""
     found = []
     for field in fields:
-        postings = _postings(view, field)
-        scores = np.zeros(len(view.ids), dtype=np.float32)
-        average = float(postings.lengths.sum()) / max(postings.count, 1)
-        for term in set(tokens(query)):
-            rows = postings.documents.get(term)
-            if rows is None:
-                continue
-            tf = postings.frequencies[term]
-            idf = np.log1p((postings.count - len(rows) + 0.5) / (len(rows) + 0.5))
-            norm = _K1 * (1 - _B + _B * postings.lengths[rows] / max(average, 1e-9))
-            scores[rows] += idf * tf * (_K1 + 1) / (tf + norm)
+        scores = bm25_scores(view, query, field)
         matched = scores > 0
         if allowed is not None:
             matched &= allowed

@@ -14,23 +14,29 @@ import numpy as np
 
 from ..exceptions import InvalidInputError
 from ._benchmark import Benchmark
-from ._encoders import Encoder, load_encoder, normalise_encoder_name
+from ._cutoff import CUTOFF_CANDIDATES, cut_ranking
+from ._encoders import Encoder, encoder_variant, load_encoder, normalise_encoder_name
 from ._filters import filter_mask, parse_where
+from ._hybrid import HybridSettings
 from ._search import Hits, field_matrix, merge, search_exact
 from ._store import FIELDS, EmbeddingSet, check_field
+from ._topics import load_topics
 from ._view import sample_view
 
 if TYPE_CHECKING:
     from ..pool import Pool
 
-__all__ = ["DEFAULT_TOP_K", "MAX_QUERY_CHARS", "query_pool"]
+__all__ = ["DEFAULT_METHOD", "DEFAULT_TOP_K", "MAX_QUERY_CHARS", "query_pool"]
 
 log = logging.getLogger("onebench")
 
-#: Samples returned when neither ``top_k`` nor ``threshold`` is given.
+#: Samples a lexical query returns when neither ``top_k`` nor ``threshold`` is given (a
+#: semantic or hybrid one is cut automatically, ``_cutoff``).
 DEFAULT_TOP_K = 100
 MAX_QUERY_CHARS = 10_000
-METHODS = ("semantic", "lexical")
+METHODS = ("hybrid", "semantic", "lexical")
+#: Dense + BM25 fused, feedback, labels and topics (``_hybrid``).
+DEFAULT_METHOD = "hybrid"
 INDEXES = ("auto", "exact", "ann")
 
 
@@ -43,10 +49,11 @@ def query_pool(
     threshold: float | str | None = None,
     where: Any = None,
     on: str | Sequence[str] | None = None,
-    method: str = "semantic",
+    method: str = DEFAULT_METHOD,
     encoder: str | Encoder | None = None,
     index: str = "auto",
     device: str | None = None,
+    settings: HybridSettings | None = None,
 ) -> Benchmark:
     text = _check_text(text)
     top_k = _check_top_k(top_k)
@@ -63,8 +70,8 @@ def query_pool(
     conditions = parse_where(where)
     if text is None and image is None and not conditions:
         raise InvalidInputError("query: give a text, an image or a where filter", field="query")
-    if top_k is None and threshold is None and (text is not None or image is not None):
-        top_k = DEFAULT_TOP_K  # a filter alone keeps every sample that passes
+    if top_k is None and threshold is None and method == "lexical":
+        top_k = DEFAULT_TOP_K  # BM25 scores have no scale to cut by
     view = sample_view(pool)
     allowed = filter_mask(view, conditions) if conditions else None
     spec: dict[str, Any] = {
@@ -95,28 +102,56 @@ def query_pool(
 
     if threshold != "default":  # a bad number fails before a model loads
         _check_threshold(threshold, None, lexical=False)
+    if index == "ann" and method == "hybrid":
+        method = spec["method"] = "semantic"  # the index ranks by the dense similarity alone
+    if index == "ann" and top_k is None and threshold is None and allowed is None:
+        top_k = spec["top_k"] = DEFAULT_TOP_K  # the index answers top-k queries
     if index == "ann" and (allowed is not None or top_k is None):
         raise InvalidInputError(
-            "index: the ANN index answers top_k queries without where filters; "
+            "index: the ANN index answers semantic top_k queries without where filters; "
             "use index='exact' (or 'auto')",
             field="index",
         )
-    model = encoder if isinstance(encoder, Encoder) else load_encoder(encoder, device)
+    name = encoder.name if isinstance(encoder, Encoder) else normalise_encoder_name(encoder)
+    sets = _embedding_sets(pool, name, on)
+    models = [_set_encoder(s, encoder, device) for s in sets]
+    model = models[0]
     value = _check_threshold(threshold, model.default_threshold, lexical=False)
-    sets = _embedding_sets(pool, model.name, on)
     matrices = [(s, field_matrix(s, view)) for s in sets]
-    with _one_thread():
-        if image is not None:
-            from ._images import open_image
+    vectors = _query_vectors(models, text, image)
+    spec.update(on=[s.field for s in sets], threshold=value, encoder=model.name)
+    spec["variant"] = sorted({encoder_variant(m) for m in models})
+    _warn_unembedded(view, matrices)
+    present = [(m, v) for (_, m), v in zip(matrices, vectors, strict=True) if m is not None]
+    if method == "hybrid" and (text is None or "text" not in spec["on"]):
+        # BM25, labels and topics read the samples' texts: an image query, or one over
+        # other fields alone, is ranked by the dense similarity.
+        method = spec["method"] = "semantic"
+    if method == "hybrid":
+        from ._hybrid import rank_hybrid
 
-            vector = model.encode_images([open_image(image, base=Path.cwd())], batch_size=1)[0]
-        else:
-            vector = model.encode_texts([text or ""], batch_size=1)[0]
+        topics = load_topics(pool.path, model.name) if text is not None else None
+        if topics is not None and topics.get("variant") != sets[0].variant():
+            topics = None  # made from another variant's vectors: not comparable
+        ranked = rank_hybrid(
+            view,
+            [m for m, _ in present],
+            [v for _, v in present],
+            text,
+            allowed,
+            model,
+            topics,
+            settings or HybridSettings(),
+        )
+        spec["index"] = "exact"
+        spec["retrieval"] = ranked.details
+        return cut_ranking(
+            view.ids, ranked.samples, ranked.similarity, ranked.cut_score, spec, model, text
+        )
     found: list[Hits] = []
     used = "exact"
-    for _, matrix in matrices:
-        if matrix is None:
-            continue
+    automatic = top_k is None and value is None
+    for matrix, vector in present:
         # Filters need every allowed row scored: exact search (which reads only the allowed
         # rows when they are few) rather than an index that cannot skip the others.
         use_ann = index == "ann" or (
@@ -128,19 +163,55 @@ def query_pool(
             found.append(search_ann(matrix, vector, top_k=top_k, threshold=value))
             used = "ann"
         else:
+            count = CUTOFF_CANDIDATES if automatic else top_k
             found.append(
                 search_exact(
                     matrix,
                     vector,
-                    top_k=top_k,
+                    top_k=count,
                     threshold=value,
                     allowed=allowed,
                     device=_search_device(device),
                 )
             )
-    _warn_unembedded(view, matrices)
-    spec.update(on=[s.field for s in sets], threshold=value, encoder=model.name, index=used)
-    return _benchmark(view.ids, merge(found, top_k), spec)
+    spec["index"] = used
+    hits = merge(found, CUTOFF_CANDIDATES if automatic else top_k)
+    scores = hits.scores.astype(np.float64)
+    return cut_ranking(view.ids, hits.samples, scores, scores, spec, model, text)
+
+
+def _set_encoder(
+    embedding_set: EmbeddingSet, encoder: str | Encoder | None, device: str | None
+) -> Encoder:
+    """The encoder of the variant that made the set's vectors: a query is never compared
+    with vectors of another variant."""
+    stored = embedding_set.variant()
+    if isinstance(encoder, Encoder):
+        if stored is not None and encoder_variant(encoder) != stored:
+            raise InvalidInputError(
+                f"encoder: the pool's {embedding_set.field} embeddings were made by the "
+                f"{stored} variant of {encoder.name}, this encoder is {encoder_variant(encoder)}",
+                field="encoder",
+            )
+        return encoder
+    return load_encoder(embedding_set.encoder, device, stored)
+
+
+def _query_vectors(models: list[Encoder], text: str | None, image: Any) -> list[np.ndarray]:
+    encoded: dict[int, np.ndarray] = {}
+    out = []
+    with _one_thread():
+        for model in models:
+            if id(model) not in encoded:
+                if image is not None:
+                    from ._images import open_image
+
+                    picture = open_image(image, base=Path.cwd())
+                    encoded[id(model)] = model.encode_images([picture], batch_size=1)[0]
+                else:
+                    encoded[id(model)] = model.encode_texts([text or ""], batch_size=1)[0]
+            out.append(encoded[id(model)])
+    return out
 
 
 @contextlib.contextmanager

@@ -160,6 +160,14 @@ class EmbeddingSet:
             parts.append(EmbeddingPart(entry["name"], ids, vectors))
         return parts
 
+    def variant(self) -> str | None:
+        """The encoder variant that made the stored vectors (None when there are none):
+        headers written before variants were recorded hold the float model's vectors."""
+        header = self.header()
+        if not header["parts"]:
+            return None
+        return str((header.get("encoder_info") or {}).get("variant", "float32"))
+
     def embedded_ids(self) -> set[str]:
         return {sample_id for part in self.parts() for sample_id in part.sample_ids}
 

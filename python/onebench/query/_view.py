@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import weakref
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ class SampleView:
         self.table = table
         self.version = version
         self.cache: dict[Any, Any] = {}
+        #: Columns added by inferred labels (``labels/<key>.json``), and their files' stamp.
+        self.label_columns: dict[str, list[Any]] = {}
+        self.labels_stamp: tuple[Any, ...] = ()
 
     @cached_property
     def ids(self) -> list[str]:
@@ -49,6 +53,8 @@ class SampleView:
         if key in COLUMNS:
             return self.column_values(key)
         name = key.removeprefix("metadata.")
+        if name in self.label_columns:
+            return self.label_columns[name]
         return [entry.get(name) for entry in self.metadata]
 
     def column_values(self, name: str) -> list[Any]:
@@ -59,7 +65,24 @@ class SampleView:
         return cached
 
     def knows(self, key: str) -> bool:
-        return key in COLUMNS or key.removeprefix("metadata.") in self.metadata_keys
+        name = key.removeprefix("metadata.")
+        return key in COLUMNS or name in self.metadata_keys or name in self.label_columns
+
+    def refresh_labels(self, pool_path: Path) -> None:
+        """Reads the pool's inferred labels again when their files changed."""
+        folder = pool_path / "labels"
+        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        stamp = tuple((path.name, path.stat().st_mtime_ns) for path in files)
+        if stamp == self.labels_stamp:
+            return
+        from ._labels import label_columns, load_inferred
+
+        columns: dict[str, list[Any]] = {}
+        for inferred in load_inferred(pool_path).values():
+            columns.update(label_columns(self, inferred))
+        self.label_columns = columns
+        self.labels_stamp = stamp
+        self.cache = {key: value for key, value in self.cache.items() if key[0] != "labels"}
 
 
 def sample_view(pool: Pool) -> SampleView:
@@ -68,4 +91,5 @@ def sample_view(pool: Pool) -> SampleView:
     if view is None or view.version != pool.version:
         view = SampleView(pool.samples(), pool.version)
         _VIEWS[pool] = view
+    view.refresh_labels(pool.path)
     return view
