@@ -18,7 +18,10 @@ mod point;
 mod standing;
 mod validate;
 
-pub use joint::{item_diagnostics, ItemDiagnostics, JointSolution};
+pub use joint::{
+    item_diagnostics, FormCandidate, FormChoice, FormReport, ItemDiagnostics, JointForm,
+    JointSolution,
+};
 pub use plackett_luce::Solver;
 
 use std::sync::Arc;
@@ -105,6 +108,8 @@ pub struct RankOptions {
     /// still inform everyone else's) but left out of the ranks and rank intervals, and
     /// listed in [`RankResult::hidden`]. 0 or 1: every ranked model is shown.
     pub min_samples: u64,
+    /// The joint model's form: chosen by held-out measurements, or given.
+    pub form: FormChoice,
 }
 
 impl Default for RankOptions {
@@ -119,6 +124,7 @@ impl Default for RankOptions {
             initial: None,
             initial_solution: None,
             min_samples: 0,
+            form: FormChoice::Auto,
         }
     }
 }
@@ -153,6 +159,8 @@ pub struct RankResult {
     /// The joint model's whole solution, for [`RankOptions::initial_solution`] (None for
     /// the other methods, whose scores are their whole solution).
     pub solution: Option<Arc<JointSolution>>,
+    /// The joint model's form and why (None for the other methods).
+    pub model_form: Option<FormReport>,
 }
 
 /// Ranks the models on `subset` (sample indexes; `None` = every sample).

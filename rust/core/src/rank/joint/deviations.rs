@@ -136,6 +136,15 @@ impl Deviations {
         deviations
     }
 
+    /// No deviation strata (a form without deviations).
+    pub fn none(n_locations: usize, n: usize) -> Deviations {
+        Deviations {
+            stratum: vec![NONE; n_locations],
+            n,
+            ..Default::default()
+        }
+    }
+
     pub fn n_strata(&self) -> usize {
         self.location.len()
     }

@@ -249,7 +249,9 @@ pub fn item_diagnostics(
     let options = &joint;
     super::super::validate(data, subset, options)?;
     let selection = Selection::new(data, subset);
-    let layout = layout::layout(&selection)?;
+    layout::layout(&selection, super::JointForm::CORE)?;
+    let form = super::resolve_form(&selection, options).form;
+    let layout = layout::layout(&selection, form)?;
     let len = selection.len();
     let mut diagnostics = ItemDiagnostics {
         samples: (0..len).map(|p| selection.sample(p) as u32).collect(),

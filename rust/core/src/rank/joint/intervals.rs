@@ -153,7 +153,7 @@ mod tests {
     fn deviations_widen_the_fisher_intervals() {
         let data = mixed();
         let selection = Selection::new(&data, None);
-        let layout = layout(&selection).expect("a valid layout");
+        let layout = layout(&selection, crate::rank::JointForm::FULL).expect("a valid layout");
         assert_eq!(layout.deviations.n_strata(), 4);
         let without = mean_error(selection, &layout, VARIANCE_MIN);
         let with = mean_error(selection, &layout, 0.3);

@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use super::super::graph::Coverage;
 use super::super::lists::Selection;
 use super::deviations::Deviations;
+use super::form::{JointForm, SPREAD_EVIDENCE};
 use super::links::Links;
 use crate::data::{Dataset, SampleKind};
 use crate::error::Result;
@@ -82,8 +83,15 @@ pub(crate) struct Layout {
     /// Whether any comparison is an exact tie (credit 1/2): then Davidson's tie parameter
     /// is fitted.
     pub has_ties: bool,
-    /// The strata with a deviation per model (see `deviations.rs`).
+    /// The strata with a deviation per model (see `deviations.rs`); none when the form
+    /// has no deviations.
     pub deviations: Deviations,
+    /// The parts the fit uses (see `form.rs`).
+    pub form: JointForm,
+    /// Per spread group: samples measured twice or more (the evidence for its spread).
+    pub repeated: Vec<usize>,
+    /// Per spread group: whether its spread is held at `form::FIXED_SPREAD`.
+    pub fixed_spread: Vec<bool>,
 }
 
 impl Layout {
@@ -95,7 +103,7 @@ impl Layout {
 
 /// Reads unknown kinds from the values: all 0 or 1 is binary; otherwise numeric, ordered
 /// as the dataset stored it (best first: ascending values mean lower is better).
-fn reading_of(kind: SampleKind, values: &[f32]) -> Reading {
+pub(crate) fn reading_of(kind: SampleKind, values: &[f32]) -> Reading {
     match kind {
         SampleKind::Binary => Reading::Binary,
         SampleKind::NumericHigher => Reading::Numeric { sign: 1.0 },
@@ -121,8 +129,8 @@ fn keys_by_group(index: &HashMap<(u32, bool), u32>) -> Vec<(u32, bool)> {
     keys
 }
 
-/// Reads the samples of `selection` and lays out the parameters.
-pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
+/// Reads the samples of `selection` and lays out the parameters of `form`.
+pub(crate) fn layout(selection: &Selection, form: JointForm) -> Result<Layout> {
     let data: &Dataset = selection.data;
     let n_samples = data.n_samples;
     let cardinal = &data.cardinal;
@@ -148,12 +156,14 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
     // Groups are numbered in order of first use along the selection.
     let mut location_index: HashMap<(u32, bool), u32> = HashMap::new();
     let mut spread_index: HashMap<(u32, bool), u32> = HashMap::new();
+    let mut repeated_count: HashMap<u32, usize> = HashMap::new();
     for (position, &read) in readings.iter().enumerate() {
         let sample = selection.sample(position);
         if read == Reading::Absent || reading[sample] != Reading::Absent {
             continue;
         }
         reading[sample] = read;
+        let repeated = cardinal.range(sample).len() >= 2;
         let numeric = matches!(read, Reading::Numeric { .. });
         let next = location_index.len() as u32;
         location[sample] = *location_index
@@ -163,6 +173,9 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
         spread[sample] = *spread_index
             .entry((data.benchmark(sample), numeric))
             .or_insert(next);
+        if repeated {
+            *repeated_count.entry(spread[sample]).or_insert(0) += 1;
+        }
     }
     drop(readings);
     let n_spreads = spread_index.len();
@@ -264,14 +277,25 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
         .collect();
     let spread_parameter: Vec<u32> = spread_used.iter().map(|&used| number(used)).collect();
     let measurer_parameter: Vec<u32> = spread_used.iter().map(|&used| number(used)).collect();
-    let deviations = Deviations::new(
-        &location,
-        &spread,
-        &reading,
-        &location_parameter,
-        n_spreads,
-        ranked_models.len(),
-    );
+    let deviations = if form.deviations {
+        Deviations::new(
+            &location,
+            &spread,
+            &reading,
+            &location_parameter,
+            n_spreads,
+            ranked_models.len(),
+        )
+    } else {
+        Deviations::none(n_locations, ranked_models.len())
+    };
+    let repeated: Vec<usize> = (0..n_spreads as u32)
+        .map(|group| repeated_count.get(&group).copied().unwrap_or(0))
+        .collect();
+    let fixed_spread = repeated
+        .iter()
+        .map(|&count| !form.spreads || count < SPREAD_EVIDENCE)
+        .collect();
     Ok(Layout {
         reading,
         location,
@@ -295,5 +319,8 @@ pub(crate) fn layout(selection: &Selection) -> Result<Layout> {
         entries,
         has_ties,
         deviations,
+        form,
+        repeated,
+        fixed_spread,
     })
 }

@@ -28,9 +28,13 @@
 mod accelerate;
 mod binary;
 mod centre;
+mod choose;
 mod deviations;
 mod diagnostics;
 mod fit;
+mod folds;
+mod form;
+mod heldout;
 mod intervals;
 mod layout;
 mod links;
@@ -48,6 +52,7 @@ mod state;
 mod sums;
 
 pub use diagnostics::{item_diagnostics, ItemDiagnostics};
+pub use form::{FormCandidate, FormChoice, FormReport, JointForm};
 pub use solution::JointSolution;
 
 use std::sync::Arc;
@@ -69,7 +74,7 @@ pub(crate) struct Item {
     pub difficulty: f64,
 }
 
-fn settings(options: &RankOptions) -> Settings {
+pub(crate) fn settings(options: &RankOptions) -> Settings {
     Settings {
         alpha: options.alpha,
         tolerance: options.tolerance,
@@ -100,12 +105,31 @@ pub(crate) fn fit_point(
     let mut state = State::start(layout, selection.len(), options.initial.as_deref());
     let start = match &options.initial_solution {
         Some(solution) => fit::Start::Resumed {
-            new_spreads: solution.resume(&selection, layout, &mut state),
+            new_spreads: {
+                let new_spreads = solution.resume(&selection, layout, &mut state);
+                state.impose_form(layout);
+                new_spreads
+            },
         },
         None if options.initial.is_some() => fit::Start::Skills,
         None => fit::Start::Cold,
     };
     fit::fit(selection, layout, &settings(options), state, start)
+}
+
+/// The form a fit of `selection` uses: the caller's, or the one held-out measurements
+/// choose (`choose.rs`).
+pub(crate) fn resolve_form(selection: &Selection, options: &RankOptions) -> FormReport {
+    match options.form {
+        FormChoice::Given(form) => FormReport {
+            form,
+            chosen_by: "given",
+            candidates: Vec::new(),
+            measurements: 0,
+            reason: format!("the form {} was asked for", form.name()),
+        },
+        FormChoice::Auto => choose::choose(selection, options),
+    }
 }
 
 /// Ranks with the joint model; `options` as validated by `rank`.
@@ -115,7 +139,10 @@ pub(crate) fn rank_joint(
     options: &RankOptions,
 ) -> Result<RankResult> {
     let selection = Selection::new(data, subset);
-    let layout = layout::layout(&selection)?;
+    // Bad input is reported before any cross-validation.
+    layout::layout(&selection, JointForm::CORE)?;
+    let report = resolve_form(&selection, options);
+    let layout = layout::layout(&selection, report.form)?;
     let n_models = data.n_models;
     let mut result = RankResult {
         method: super::Method::Joint.name(),
@@ -134,6 +161,7 @@ pub(crate) fn rank_joint(
         converged: true,
         unconverged_replicates: 0,
         solution: None,
+        model_form: Some(report),
     };
     if layout.ranked_models.is_empty() {
         return Ok(result);

@@ -147,7 +147,7 @@ fn objective(
 /// A point away from the optimum of [`mixed`], every hub inside its bounds, with
 /// deviations of variance 0.3: its layout, state, parameters and cells.
 fn away_from_the_optimum(selection: Selection) -> (Layout, State, Vec<f64>, Vec<f64>) {
-    let layout = layout(&selection).expect("a valid layout");
+    let layout = layout(&selection, crate::rank::JointForm::FULL).expect("a valid layout");
     assert!(layout.has_ties);
     // Two strata in each of the binary and the numeric benchmark: four with deviations.
     assert_eq!(layout.deviations.n_strata(), 4);

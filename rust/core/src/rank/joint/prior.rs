@@ -273,7 +273,8 @@ pub(crate) fn apply_shift(layout: &Layout, parameters: &mut [f64], items: &mut [
 
 /// Completes a pass's sums into the Newton system: the priors, the terms of z's centre,
 /// the spreads re-expressed in τ, and the hubs held at their bounds (and the spreads of
-/// the groups marked in `held_spreads`, by spread group; empty: none).
+/// the groups marked in `held_spreads`, by spread group; empty: none). Spreads the form
+/// does not estimate and, without the measurer part, the measurer effects are held too.
 pub(crate) fn complete_sums(
     layout: &Layout,
     centre: &Centre,
@@ -291,13 +292,21 @@ pub(crate) fn complete_sums(
         .enumerate()
         .filter(|(_, &index)| index != NONE)
         .map(|(group, &index)| {
-            let held = held_spreads.get(group).copied().unwrap_or(false);
+            let held =
+                layout.fixed_spread[group] || held_spreads.get(group).copied().unwrap_or(false);
             (index as usize - n, parameters[index as usize], held)
         })
         .collect();
     super::solve::spread_hubs(sums, &spreads, SPREAD_MIN, SPREAD_MAX);
     let (measurers, locations) = (&layout.measurer_parameter, &layout.location_parameter);
-    hold_at_bounds(measurers, n, (0.0, MEASURER_MAX), parameters, sums);
+    if layout.form.measurer {
+        hold_at_bounds(measurers, n, (0.0, MEASURER_MAX), parameters, sums);
+    } else {
+        // Held at 0, where every fit starts it (`State::impose_form`).
+        for &index in measurers.iter().filter(|&&index| index != NONE) {
+            super::solve::hold_hub(sums, index as usize - n);
+        }
+    }
     hold_at_bounds(
         locations,
         n,

@@ -1,6 +1,7 @@
 //! The state a fit carries from pass to pass, and where a cold start puts it.
 
 use super::deviations::VARIANCE_START;
+use super::form::FIXED_SPREAD;
 use super::layout::{Layout, NONE};
 use super::{Item, KAPPA2};
 
@@ -37,7 +38,7 @@ impl State {
         }
         for &index in &layout.spread_parameter {
             if index != NONE {
-                parameters[index as usize] = 1.0;
+                parameters[index as usize] = FIXED_SPREAD;
             }
         }
         State {
@@ -46,6 +47,22 @@ impl State {
             tie: if layout.has_ties { 1.0 } else { 0.0 },
             deviations: vec![0.0; layout.deviations.n_cells()],
             deviation_variance: vec![VARIANCE_START; layout.spread_parameter.len()],
+        }
+    }
+
+    /// Puts the parts the layout's form holds where it holds them (a resumed solution
+    /// may come from a fit of another form): spreads that are not estimated at
+    /// [`FIXED_SPREAD`], measurer effects at 0 without the measurer part.
+    pub fn impose_form(&mut self, layout: &Layout) {
+        for (group, &index) in layout.spread_parameter.iter().enumerate() {
+            if index != NONE && layout.fixed_spread[group] {
+                self.parameters[index as usize] = FIXED_SPREAD;
+            }
+        }
+        if !layout.form.measurer {
+            for &index in layout.measurer_parameter.iter().filter(|&&i| i != NONE) {
+                self.parameters[index as usize] = 0.0;
+            }
         }
     }
 
