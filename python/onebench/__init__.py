@@ -2,7 +2,8 @@
 
 Pool the samples of many test sets, store sparse mixed measurements (binary, numeric,
 pairwise, rankings) and rank models on any subset, with uncertainty: a joint latent-skill
-model by default, Plackett–Luce and the usual baselines on request.
+model by default, ONEBench's own estimator, Plackett–Luce and the usual baselines on
+request.
 """
 
 from __future__ import annotations

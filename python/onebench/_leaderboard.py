@@ -20,13 +20,17 @@ __all__ = ["Leaderboard", "LeaderboardRow"]
 
 
 # What a leaderboard's header says of its method, in plain words.
-_PLAIN_NAMES = {"joint": "joint (one skill per model, fitted to every measurement)"}
+_PLAIN_NAMES = {
+    "joint": "joint (one skill per model, fitted to every measurement)",
+    "onebench": "onebench (ONEBench's estimator: choix I-LSR on top-1 choices)",
+}
 
 
 @dataclass(frozen=True)
 class LeaderboardRow:
     """One model's standing. ``score`` is on the method's own scale (log-strength for
-    Plackett–Luce and Bradley–Terry); ``rank_low``/``rank_high`` bound its rank."""
+    Plackett–Luce, ONEBench's estimator and Bradley–Terry); ``rank_low``/``rank_high``
+    bound its rank."""
 
     model: str
     score: float

@@ -39,15 +39,21 @@ class PoolRanking:
         benchmark's stratum, moved by how skilled the models measured on the sample are
         (samples handed out by difficulty), and a deviation per model and stratum where a
         benchmark has several strata (the score is the skill on ``samples``).
-        ``"plackett-luce"`` is ONEBench's method
-        (winners beat losers within each sample); ``"mean"``, ``"bradley-terry"``,
-        ``"elo"`` and ``"borda"`` are the usual baselines.
+        ``"onebench"`` is ONEBench's published estimator: on each sample every model is
+        chosen (a Luce top-1 choice) over the models that did strictly worse (binary:
+        each model right over the models wrong; numeric and rankings: a Plackett-Luce
+        ranking, ties following the binary rule; pairwise: a choice of two), fitted as
+        choix's ``ilsr_top1`` with its regularisation ``alpha``. ``"plackett-luce"`` is
+        the Plackett-Luce model with tied groups (the models in a group chosen together
+        from the models not above them); ``"mean"``, ``"bradley-terry"``, ``"elo"`` and
+        ``"borda"`` are the usual baselines.
 
         ``bootstrap`` > 0 computes percentile intervals from that many bootstrap
         replicates over samples; otherwise intervals come from the observed Fisher
         information (methods with a likelihood) or are omitted. ``alpha`` is the prior
-        strength that keeps all-win and all-lose models finite (default: 1, and 0.1 for
-        ``method="joint"``, see ``onebench.ranking.default_alpha``).
+        strength that keeps all-win and all-lose models finite (default: 1, 0.1 for
+        ``method="joint"`` and ONEBench's 0.01 for ``method="onebench"``, see
+        ``onebench.ranking.default_alpha``).
 
         ``min_samples`` leaves out of the table the models measured on fewer of these
         samples (listed in ``Leaderboard.hidden``): they are still fitted, so their

@@ -21,12 +21,17 @@ def add_rank_arguments(parser: argparse.ArgumentParser) -> None:
     from .ranking import DEFAULT_METHOD, METHODS
 
     parser.add_argument(
-        "--method", default=DEFAULT_METHOD, choices=METHODS, help=f"(default {DEFAULT_METHOD})"
+        "--method",
+        default=DEFAULT_METHOD,
+        choices=METHODS,
+        help=f"(default {DEFAULT_METHOD}; onebench: ONEBench's estimator)",
     )
     parser.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
     parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates (0: Fisher)")
     parser.add_argument(
-        "--alpha", type=float, help="prior strength (default 0.1 for joint, 1 for the others)"
+        "--alpha",
+        type=float,
+        help="prior strength (default 0.1 for joint, 0.01 for onebench, 1 for the others)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(

@@ -28,8 +28,9 @@ DEFAULT_METHOD = "joint"
 # The prior strength of a method when the caller gives none. The joint model's skills share
 # a logit scale with the difficulties, whose hierarchical prior already ties sparse models
 # to the common scale; its skill prior only has to keep perfect scores finite, and a
-# stronger one pulls weakly linked groups of models together (benches/README.md).
-_DEFAULT_ALPHA = {"joint": 0.1}
+# stronger one pulls weakly linked groups of models together (benches/README.md). ONEBench's
+# estimator uses ONEBench's own regularisation, choix's alpha = 0.01 (its ilsr_top1 script).
+_DEFAULT_ALPHA = {"joint": 0.1, "onebench": 0.01}
 
 
 def default_alpha(method: str) -> float:

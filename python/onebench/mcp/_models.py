@@ -48,7 +48,8 @@ class ModelStanding(BaseModel):
     rank: int = Field(description="1 = best; tied models share a rank")
     score: float = Field(
         description="score on the method's own scale (logit skill for joint, log-strength "
-        "for plackett-luce and bradley-terry: a difference d means odds exp(d) of winning a "
+        "for onebench, plackett-luce and bradley-terry: a difference d means odds exp(d) of "
+        "winning a "
         "comparison)"
     )
     ci_low: float | None = Field(description="lower end of the score's confidence interval")

@@ -97,6 +97,7 @@ pub fn method_names() -> Vec<&'static str> {
         Method::Borda,
         Method::Mean,
         Method::Joint,
+        Method::OneBench,
     ]
     .into_iter()
     .map(Method::name)

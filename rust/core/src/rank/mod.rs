@@ -12,6 +12,8 @@ mod graph;
 mod joint;
 mod lists;
 mod mean;
+mod onebench;
+mod onebench_information;
 mod optimize;
 mod plackett_luce;
 mod point;
@@ -43,11 +45,14 @@ pub enum Method {
     /// The joint latent-skill model (`joint/`): Rasch, offsets, Bradley–Terry/Davidson
     /// and Plackett–Luce on one skill per model, with hierarchical difficulties.
     Joint,
+    /// ONEBench's published estimator (`onebench.rs`): Luce top-1 choices of each model
+    /// over the models strictly worse on a sample, fitted as choix's I-LSR.
+    OneBench,
 }
 
 impl Method {
     /// The user-facing name: "plackett-luce", "bradley-terry", "elo", "borda", "mean",
-    /// "joint".
+    /// "joint", "onebench".
     pub fn name(self) -> &'static str {
         match self {
             Method::PlackettLuce => "plackett-luce",
@@ -56,6 +61,7 @@ impl Method {
             Method::Borda => "borda",
             Method::Mean => "mean",
             Method::Joint => "joint",
+            Method::OneBench => "onebench",
         }
     }
 
@@ -68,6 +74,7 @@ impl Method {
             Method::Borda,
             Method::Mean,
             Method::Joint,
+            Method::OneBench,
         ]
         .into_iter()
         .find(|method| method.name() == name)

@@ -2,7 +2,9 @@
 
 use super::graph::Graph;
 use super::lists::Selection;
-use super::{borda, bradley_terry, elo, fisher, mean, plackett_luce};
+use super::{
+    borda, bradley_terry, elo, fisher, mean, onebench, onebench_information, plackett_luce,
+};
 use super::{Method, RankOptions, Solver};
 use crate::error::Result;
 
@@ -19,7 +21,10 @@ pub(super) struct Point {
 
 /// Whether a method's scores are log-strengths, reported centred to mean 0.
 pub(super) fn centred_method(method: Method) -> bool {
-    matches!(method, Method::PlackettLuce | Method::BradleyTerry)
+    matches!(
+        method,
+        Method::PlackettLuce | Method::BradleyTerry | Method::OneBench
+    )
 }
 
 pub(super) fn point_estimate(
@@ -86,6 +91,30 @@ pub(super) fn point_estimate(
                 local: fitted.x,
             }
         }
+        Method::OneBench => {
+            let fitted = onebench::ilsr_top1_lists(
+                selection,
+                &graph.ranked,
+                options.alpha,
+                start.to_vec(),
+                options.tolerance,
+                options.max_iterations,
+                solver,
+            );
+            let scores = fitted
+                .x
+                .iter()
+                .zip(&graph.ranked)
+                .map(|(&x, &ranked)| if ranked { x } else { f64::NAN })
+                .collect();
+            Point {
+                scores,
+                iterations: fitted.iterations,
+                converged: fitted.converged,
+                bradley_terry: None,
+                local: Vec::new(),
+            }
+        }
         Method::Mean => plain(mean::mean_scores(&selection, &graph.ranked)),
         Method::Borda => plain(borda::borda_lists(&selection, &graph.ranked)),
         Method::Elo => plain(elo::elo_comparisons(&selection, &graph.ranked)),
@@ -111,6 +140,10 @@ pub(super) fn fisher_errors(
         Method::BradleyTerry => {
             let information = point.bradley_terry.as_ref()?.information(&point.local);
             fisher::centred_standard_errors(information, scale_free)
+        }
+        // The sandwich over samples: the choices of one sample are not independent.
+        Method::OneBench => {
+            onebench_information::onebench_errors(selection, graph, options.alpha, &point.scores)
         }
         Method::Mean | Method::Borda | Method::Elo | Method::Joint => None,
     }
