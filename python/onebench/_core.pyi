@@ -133,6 +133,7 @@ class PoolCore:
         initial: npt.NDArray[np.float64] | None = None,
         min_samples: int = 0,
         initial_solution: Solution | None = None,
+        form: str = "auto",
     ) -> dict[str, Any]: ...
     def item_diagnostics(
         self,

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._model_form import ModelForm
+
 if TYPE_CHECKING:
     import pandas
 
@@ -59,6 +61,8 @@ class Leaderboard:
     converged: bool = True
     iterations: int = 0
     notes: tuple[str, ...] = field(default=())
+    #: The joint model's form and why (None for the other methods).
+    model_form: ModelForm | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -92,6 +96,8 @@ class Leaderboard:
             "disconnected": [list(group) for group in self.disconnected],
             "hidden": list(self.hidden),
             "min_samples": self.min_samples,
+            "model_form": None if self.model_form is None else self.model_form.to_dict(),
+            "notes": list(self.notes),
         }
 
     def to_json(self, **kwargs: Any) -> str:
@@ -132,6 +138,8 @@ class Leaderboard:
                 f"left out (measured on fewer than {self.min_samples} of these samples): "
                 + ", ".join(self.hidden)
             )
+        if self.model_form is not None:
+            lines.append(self.model_form.summary())
         lines.extend(self.notes)
         return "\n".join(lines)
 

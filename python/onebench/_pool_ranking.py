@@ -29,6 +29,7 @@ class PoolRanking:
         tolerance: float = 1e-8,
         max_iterations: int = 10_000,
         min_samples: int = 1,
+        form: str = "auto",
     ) -> Leaderboard:
         """Ranks the models on ``samples`` (ids, a Benchmark, or None for the whole pool).
 
@@ -55,6 +56,14 @@ class PoolRanking:
         ``method="joint"`` and ONEBench's 0.01 for ``method="onebench"``, see
         ``onebench.ranking.default_alpha``).
 
+        ``form`` is the joint model's form: ``"auto"`` (the default) starts from the core
+        (one skill per model, difficulties shrunk to their stratum at a fixed spread) and
+        adds each part of ``onebench.ranking.FORM_PARTS`` (``"spreads"``, ``"deviations"``,
+        ``"measurer"``) only where it predicts held-out measurements better, by 5-fold
+        cross-validation on this pool and selection; ``"core"``, ``"full"`` or
+        ``"core+spreads"``-style names fix it. ``Leaderboard.model_form`` says which form
+        was used and why.
+
         ``min_samples`` leaves out of the table the models measured on fewer of these
         samples (listed in ``Leaderboard.hidden``): they are still fitted, so their
         measurements inform everyone else's scores, but ranks and rank intervals are
@@ -76,6 +85,7 @@ class PoolRanking:
             tolerance=tolerance,
             max_iterations=max_iterations,
             min_samples=min_samples,
+            form=form,
         )
 
     def item_diagnostics(

@@ -9,12 +9,26 @@ import numpy as np
 
 from . import _core
 from ._leaderboard import Leaderboard, LeaderboardRow
+from ._model_form import FORM_PARTS, ModelForm
 from .exceptions import InvalidInputError, UnknownIdError
 
 if TYPE_CHECKING:
     from .pool import Pool
 
-__all__ = ["DEFAULT_METHOD", "METHODS", "Leaderboard", "LeaderboardRow", "default_alpha"]
+__all__ = [
+    "DEFAULT_FORM",
+    "DEFAULT_METHOD",
+    "FORM_PARTS",
+    "METHODS",
+    "Leaderboard",
+    "LeaderboardRow",
+    "ModelForm",
+    "default_alpha",
+]
+
+# The joint model's form when the caller names none: chosen per pool and selection by
+# held-out measurements. "core", "full" or "core+part+..." (parts of FORM_PARTS) fix it.
+DEFAULT_FORM = "auto"
 
 METHODS: tuple[str, ...] = tuple(_core.rank_dataset_methods())
 
@@ -94,9 +108,18 @@ def rank_pool(
     tolerance: float,
     max_iterations: int,
     min_samples: int = 1,
+    form: str | None = None,
 ) -> Leaderboard:
     if method is None:
         method = DEFAULT_METHOD
+    if form is None:
+        form = DEFAULT_FORM
+    if not isinstance(form, str):
+        raise InvalidInputError(f"form: expected a string, got {form!r}", field="form")
+    if form != DEFAULT_FORM and method != "joint":
+        raise InvalidInputError(
+            f"form: a form is only for the joint method, not {method}", field="form"
+        )
     if alpha is None:
         alpha = default_alpha(method)
     if bootstrap < 0:
@@ -113,7 +136,7 @@ def rank_pool(
         interval = "bootstrap" if bootstrap > 0 else "fisher"
     subset = None if samples is None else resolve_samples(pool, samples)
     model_ids = pool.model_ids()
-    key = warm_key(method, alpha, subset)
+    key = warm_key(method, alpha, subset) + (form,)
     arguments = (
         float(ci),
         interval,
@@ -145,6 +168,7 @@ def rank_pool(
             initial,
             int(min_samples),
             solution,
+            form,
         )
         # Another thread may have refreshed the pool meanwhile: cache only an answer that
         # is known to belong to one version.
@@ -199,6 +223,7 @@ def rank_pool(
         converged=bool(result["converged"]),
         iterations=int(result["iterations"]),
         notes=notes,
+        model_form=None if result["model_form"] is None else ModelForm.from_core(result["model_form"]),
     )
 
 

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use numpy::{IntoPyArray, PyReadonlyArray1};
 use onebench_core::rank::{
-    item_diagnostics, rank, Interval, ItemDiagnostics, JointSolution, Method, RankOptions,
-    RankResult,
+    item_diagnostics, rank, FormChoice, FormReport, Interval, ItemDiagnostics, JointForm,
+    JointSolution, Method, RankOptions, RankResult,
 };
 use onebench_core::store::Pool;
 use pyo3::prelude::*;
@@ -47,6 +47,7 @@ impl RankArguments {
         initial: Option<PyReadonlyArray1<'_, f64>>,
         min_samples: u64,
         initial_solution: Option<&Solution>,
+        form: &str,
     ) -> PyResult<Self> {
         let method = Method::parse(method).ok_or_else(|| {
             invalid(
@@ -68,6 +69,24 @@ impl RankArguments {
                 ))
             }
         };
+        let form = match form {
+            "auto" => FormChoice::Auto,
+            name => FormChoice::Given(JointForm::parse(name).ok_or_else(|| {
+                invalid(
+                    "form",
+                    format!(
+                        "unknown form {name:?}; choose auto, core, full, or core with parts \
+                         joined by '+' (core+spreads, core+deviations+measurer, ...)"
+                    ),
+                )
+            })?),
+        };
+        if method != Method::Joint && form != FormChoice::Auto {
+            return Err(invalid(
+                "form",
+                format!("a form is only for the joint method, not {}", method.name()),
+            ));
+        }
         let initial = initial
             .map(|array| array.as_slice().map(<[f64]>::to_vec))
             .transpose()
@@ -83,6 +102,7 @@ impl RankArguments {
                 initial,
                 initial_solution: initial_solution.map(Solution::shared),
                 min_samples,
+                form,
             },
         })
     }
@@ -139,6 +159,36 @@ pub fn result_to_dict(py: Python<'_>, result: RankResult) -> PyResult<Bound<'_, 
     dict.set_item("unconverged_replicates", result.unconverged_replicates)?;
     let solution = result.solution.map(|inner| Solution { inner });
     dict.set_item("solution", solution)?;
+    let model_form = result
+        .model_form
+        .map(|report| form_to_dict(py, &report))
+        .transpose()?;
+    dict.set_item("model_form", model_form)?;
+    Ok(dict)
+}
+
+fn form_to_dict<'py>(py: Python<'py>, report: &FormReport) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("form", report.form.name())?;
+    dict.set_item("parts", report.form.parts())?;
+    dict.set_item("chosen_by", report.chosen_by)?;
+    dict.set_item("reason", &report.reason)?;
+    dict.set_item("measurements", report.measurements)?;
+    let candidates = report
+        .candidates
+        .iter()
+        .map(|candidate| {
+            let entry = PyDict::new(py);
+            entry.set_item("form", candidate.form.name())?;
+            entry.set_item("parts", candidate.form.parts())?;
+            entry.set_item("log_likelihood", candidate.log_likelihood)?;
+            entry.set_item("gain", candidate.gain)?;
+            entry.set_item("standard_error", candidate.standard_error)?;
+            entry.set_item("kept", candidate.kept)?;
+            Ok(entry)
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    dict.set_item("candidates", candidates)?;
     Ok(dict)
 }
 
@@ -188,7 +238,7 @@ pub fn diagnostics_to_dict(
 
 #[pymethods]
 impl PoolCore {
-    #[pyo3(signature = (subset, method, alpha, ci_level, interval, replicates, seed, tolerance, max_iterations, initial=None, min_samples=0, initial_solution=None))]
+    #[pyo3(signature = (subset, method, alpha, ci_level, interval, replicates, seed, tolerance, max_iterations, initial=None, min_samples=0, initial_solution=None, form="auto"))]
     #[allow(clippy::too_many_arguments)]
     fn rank<'py>(
         &self,
@@ -205,6 +255,7 @@ impl PoolCore {
         initial: Option<PyReadonlyArray1<'py, f64>>,
         min_samples: u64,
         initial_solution: Option<PyRef<'py, Solution>>,
+        form: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
         let arguments = RankArguments::new(
             method,
@@ -218,6 +269,7 @@ impl PoolCore {
             initial,
             min_samples,
             initial_solution.as_deref(),
+            form,
         )?;
         let subset = subset_indexes(subset)?;
         let result = self.detached(py, |pool| rank_pool(pool, subset.as_deref(), arguments))?;
