@@ -136,7 +136,7 @@ def rank_pool(
         interval = "bootstrap" if bootstrap > 0 else "fisher"
     subset = None if samples is None else resolve_samples(pool, samples)
     model_ids = pool.model_ids()
-    key = warm_key(method, alpha, subset) + (form,)
+    key = (*warm_key(method, alpha, subset), form)
     arguments = (
         float(ci),
         interval,
@@ -223,7 +223,9 @@ def rank_pool(
         converged=bool(result["converged"]),
         iterations=int(result["iterations"]),
         notes=notes,
-        model_form=None if result["model_form"] is None else ModelForm.from_core(result["model_form"]),
+        model_form=(
+            None if result["model_form"] is None else ModelForm.from_core(result["model_form"])
+        ),
     )
 
 
