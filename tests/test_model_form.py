@@ -99,3 +99,16 @@ def test_bad_forms_are_refused_naming_the_argument(tmp_path, kwargs, message):
     with pytest.raises(InvalidInputError, match=message) as caught:
         pool.rank(**kwargs)
     assert caught.value.field == "form"
+
+
+def test_cli_form_flag(tmp_path, capsys):
+    from onebench.cli import main
+
+    pool = _pool(tmp_path, interaction=1.5)
+    assert main(["rank", "--pool", str(pool.path), "--json", "--form", "core"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["model_form"]["name"] == "core"
+    assert payload["model_form"]["chosen_by"] == "given"
+    assert main(["rank", "--pool", str(pool.path), "--form", "nonsense"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "form" in error[0]

@@ -42,6 +42,12 @@ def add_rank_arguments(parser: argparse.ArgumentParser) -> None:
         help="leave out models measured on fewer than N of the samples (still fitted)",
     )
     parser.add_argument(
+        "--form",
+        default="auto",
+        help="the joint model's form: auto (chosen by held-out measurements), core, full, "
+        "or core+spreads, core+deviations, ... (default auto)",
+    )
+    parser.add_argument(
         "--benchmark", action="append", help="rank on this benchmark's samples (repeatable)"
     )
 
@@ -59,6 +65,7 @@ def run_rank(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any],
         alpha=args.alpha,
         seed=args.seed,
         min_samples=args.min_samples,
+        form=args.form,
     )
     return leaderboard.to_dict(), str(leaderboard)
 

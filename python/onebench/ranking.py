@@ -136,7 +136,7 @@ def rank_pool(
         interval = "bootstrap" if bootstrap > 0 else "fisher"
     subset = None if samples is None else resolve_samples(pool, samples)
     model_ids = pool.model_ids()
-    key = (*warm_key(method, alpha, subset), form)
+    key = warm_key(method, alpha, subset, form)
     arguments = (
         float(ci),
         interval,
@@ -229,10 +229,12 @@ def rank_pool(
     )
 
 
-def warm_key(method: str, alpha: float, subset: np.ndarray | None) -> tuple[Any, ...]:
+def warm_key(
+    method: str, alpha: float, subset: np.ndarray | None, form: str = DEFAULT_FORM
+) -> tuple[Any, ...]:
     """Which earlier fit of a pool warm-starts a fit (``Pool._warm``): the last one of the
-    same method, prior strength and samples."""
-    return (method, float(alpha), None if subset is None else subset.tobytes())
+    same method, prior strength, samples and joint form."""
+    return (method, float(alpha), None if subset is None else subset.tobytes(), form)
 
 
 def _warm_start(
