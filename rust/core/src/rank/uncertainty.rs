@@ -21,8 +21,8 @@ pub(crate) struct Uncertainty {
     pub intervals: Option<Vec<(f64, f64)>>,
 }
 
-/// Draws of the scores behind the rank ranges: enough that the 2.5% tail holds 25 draws
-/// for up to 2,000 models, fewer (never under 200) where a draw costs n² for large n.
+/// Draws of the scores behind the rank ranges: 1,000 (the 2.5% tail holds 25) up to
+/// 1,414 models, fewer beyond (never under 200), where a draw's n² cost would dominate.
 fn draws(n: usize) -> usize {
     const WORK: f64 = 2e9;
     ((WORK / (n * n).max(1) as f64) as usize).clamp(200, 1000)
