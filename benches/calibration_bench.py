@@ -23,6 +23,10 @@ Definitions:
   ci_low, also divided by the standard deviation over models of the method's full-data
   scores (``÷sd``, so that methods on different scales compare), and both as ratios to
   Plackett-Luce's bootstrap (``×PL``) and ONEBench's bootstrap (``×OB``) in the same cell.
+* scale: the least-squares slope of the thinned fit's point scores on the aligned
+  full-data scores, pooled over models and seeds; away from 1, thinning changed what the
+  method's score measures, and a score interval cannot cover the full-data score however
+  honest it is about the thinned data.
 * missing: pairs where the estimator gave no interval (a model it did not rank, or a NaN
   ci, whose rank range then collapses to the point rank); counted apart, left out of the
   coverage and widths, never silently dropped. ``n`` counts every pair.
@@ -163,8 +167,8 @@ def overlap_ranks(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.nda
     return 1 + better, len(low) - worse
 
 
-def binomial_rows(rows: pd.DataFrame, kind: str) -> list[tuple[str, float, float, int, int]]:
-    """(model, ci_low, ci_high, rank_low, rank_high) of the mean's own interval."""
+def binomial_rows(rows: pd.DataFrame, kind: str) -> list[tuple]:
+    """(model, mean, ci_low, ci_high, rank_low, rank_high) of the mean's own interval."""
     stats = rows.groupby("model", observed=True)["score"].agg(["mean", "std", "count"])
     n, p = stats["count"].to_numpy(float), stats["mean"].to_numpy(float)
     if kind == "binary":  # Wilson's score interval
@@ -175,13 +179,13 @@ def binomial_rows(rows: pd.DataFrame, kind: str) -> list[tuple[str, float, float
     low, high = centre - half, centre + half
     # A model without an interval is not ranked here (so it counts as missing).
     known = np.isfinite(low)
-    models, low, high = stats.index.astype(str)[known], low[known], high[known]
-    return list(zip(models, low, high, *overlap_ranks(low, high), strict=True))
+    models, p, low, high = stats.index.astype(str)[known], p[known], low[known], high[known]
+    return list(zip(models, p, low, high, *overlap_ranks(low, high), strict=True))
 
 
 def _records(label, method, rows, source, full) -> list[dict]:
     """One record per model of the truth: covered or missing, and widths."""
-    given = {row[0]: row for row in rows if math.isfinite(row[1]) and math.isfinite(row[2])}
+    given = {row[0]: row for row in rows if math.isfinite(row[2]) and math.isfinite(row[3])}
     ranked = [row[0] for row in rows]
     truth = np.array([source.truth[m] for m in ranked])
     shift = np.mean([full[m] for m in ranked]) if method in CENTRED else 0.0
@@ -190,7 +194,7 @@ def _records(label, method, rows, source, full) -> list[dict]:
         if model not in given:
             records.append({"estimator": label, "model": model, "missing": True})
             continue
-        _, low, high, rank_low, rank_high = given[model]
+        _, point, low, high, rank_low, rank_high = given[model]
         value = source.truth[model]
         true_low, true_high = 1 + int((truth > value).sum()), int((truth >= value).sum())
         score = full[model] - shift if method != "mean" else value
@@ -203,6 +207,8 @@ def _records(label, method, rows, source, full) -> list[dict]:
                 "score_covered": bool(low <= score <= high),
                 "rank_width": int(rank_high - rank_low),
                 "score_width": float(high - low),
+                "point": float(point),
+                "target": float(score),
             }
         )
     return records
@@ -224,7 +230,9 @@ def measure(
             else:
                 replicates = bootstrap if interval == "bootstrap" else 0
                 board = pool.rank(method=method, interval=interval, bootstrap=replicates, seed=seed)
-                table = [(r.model, r.ci_low, r.ci_high, r.rank_low, r.rank_high) for r in board]
+                table = [
+                    (r.model, r.score, r.ci_low, r.ci_high, r.rank_low, r.rank_high) for r in board
+                ]
                 notes = board.notes
             for record in _records(label, method, table, source, full[method]):
                 records.append({**record, "seed": seed, "notes": len(notes)})
@@ -233,6 +241,14 @@ def measure(
 
 def _average(records: list[dict], key: str) -> float:
     return float(np.mean([r[key] for r in records])) if records else math.nan
+
+
+def _slope(records: list[dict]) -> float:
+    """Least-squares slope of the thinned point scores on the aligned full-data scores:
+    1 when thinning keeps the method's scale, above 1 when it stretches it."""
+    if len(records) < 3:
+        return math.nan
+    return float(np.polyfit([r["target"] for r in records], [r["point"] for r in records], 1)[0])
 
 
 def summary(records: list[dict], source: Source) -> dict[str, dict[str, float]]:
@@ -253,6 +269,7 @@ def summary(records: list[dict], source: Source) -> dict[str, dict[str, float]]:
             "rank_width": _average(given, "rank_width"),
             "score_width": _average(given, "score_width"),
             "score_width_sd": _average(given, "score_width") / spread,
+            "scale": _slope(given),
             "notes": sum(r["notes"] for r in mine),
         }
     for row in out.values():
@@ -275,8 +292,8 @@ def _cell(value: float, flag: bool = False) -> str:
 def render(results: list[tuple[str, str, dict[str, dict[str, float]]]]) -> str:
     lines = [
         "| data | regime | estimator | n | missing | rank cover | score cover | rank width "
-        "| ×PL | ×OB | score width | ÷sd | ×PL | ×OB |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| ×PL | ×OB | score width | ÷sd | ×PL | ×OB | scale |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, regime, table in results:
         for label, row in table.items():
@@ -289,6 +306,7 @@ def render(results: list[tuple[str, str, dict[str, dict[str, float]]]]) -> str:
                 _cell(row["score_width"]),
                 *(_cell(row[k]) for k in ("score_width_sd", "score_width_sd_xpl")),
                 _cell(row["score_width_sd_xob"]),
+                _cell(row["scale"]),
             ]
             lines.append(f"| {name} | {regime} | {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
