@@ -27,16 +27,16 @@ Definitions:
   full-data scores, pooled over models and seeds; away from 1, thinning changed what the
   method's score measures, and a score interval cannot cover the full-data score however
   honest it is about the thinned data.
-* missing: pairs where the estimator gave no interval (a model it did not rank, or a NaN
-  ci, whose rank range then collapses to the point rank); counted apart, left out of the
-  coverage and widths, never silently dropped. ``n`` counts every pair.
+* missing: pairs where the estimator gave no interval (a model it did not rank, a NaN ci,
+  or an unknown rank range); counted apart, left out of the coverage and widths, never
+  silently dropped. ``n`` counts every pair.
 
 Estimators: the default joint model with Fisher and with bootstrap intervals,
 Plackett-Luce and ONEBench's estimator (both kinds), and the mean: the library's own
-(``interval="fisher"``, which has no interval for the mean, so all missing), its bootstrap,
-and the mean's binomial interval computed here from the thinned data (Wilson; for the
-numeric arena grades the normal interval mean ± z·sd/√n, missing for n < 2) with rank
-ranges from overlapping intervals, the rule the library uses for Fisher intervals.
+(``interval="fisher"``: Agresti-Coull for scores in [0, 1], the normal interval otherwise,
+rank ranges simulated from it), its bootstrap, and a reference computed here from the
+thinned data (Wilson; for the numeric arena grades the normal interval mean ± z·sd/√n,
+missing for n < 2) with rank ranges read off overlapping intervals (LMArena's rule).
 Target: coverage in [0.90, 0.98] (``✗`` marks a miss).
 
 Run: ``ONEBENCH_DATA=../shared/data python benches/calibration_bench.py [--seeds 5]
@@ -91,7 +91,7 @@ ESTIMATORS = (
     ("plackett-luce, bootstrap", "plackett-luce", "bootstrap"),
     ("onebench, fisher", "onebench", "fisher"),
     ("onebench, bootstrap", "onebench", "bootstrap"),
-    ("mean, library (fisher)", "mean", "fisher"),
+    ("mean, library (Agresti-Coull)", "mean", "fisher"),
     ("mean, bootstrap", "mean", "bootstrap"),
     ("mean, binomial", "mean", "binomial"),
 )
@@ -185,7 +185,11 @@ def binomial_rows(rows: pd.DataFrame, kind: str) -> list[tuple]:
 
 def _records(label, method, rows, source, full) -> list[dict]:
     """One record per model of the truth: covered or missing, and widths."""
-    given = {row[0]: row for row in rows if math.isfinite(row[2]) and math.isfinite(row[3])}
+    given = {
+        row[0]: row
+        for row in rows
+        if math.isfinite(row[2]) and math.isfinite(row[3]) and row[4] is not None
+    }
     ranked = [row[0] for row in rows]
     truth = np.array([source.truth[m] for m in ranked])
     shift = np.mean([full[m] for m in ranked]) if method in CENTRED else 0.0
