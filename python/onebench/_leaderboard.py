@@ -32,15 +32,17 @@ _PLAIN_NAMES = {
 class LeaderboardRow:
     """One model's standing. ``score`` is on the method's own scale (log-strength for
     Plackett–Luce, ONEBench's estimator and Bradley–Terry); ``rank_low``/``rank_high``
-    bound its rank."""
+    bound its rank at the leaderboard's level (simulated from the scores' covariance with
+    Fisher intervals, from the replicates with the bootstrap), and are ``None`` where the
+    leaderboard has no intervals: the ``notes`` then say why."""
 
     model: str
     score: float
     rank: int
     ci_low: float
     ci_high: float
-    rank_low: int
-    rank_high: int
+    rank_low: int | None
+    rank_high: int | None
     n_measurements: int
     n_samples: int
 
@@ -118,7 +120,7 @@ class Leaderboard:
                 row.model,
                 f"{row.score:.3f}",
                 "-" if math.isnan(row.ci_low) else f"[{row.ci_low:.3f}, {row.ci_high:.3f}]",
-                f"{row.rank_low}-{row.rank_high}",
+                "?" if row.rank_low is None else f"{row.rank_low}-{row.rank_high}",
                 str(row.n_measurements),
                 str(row.n_samples),
             ]

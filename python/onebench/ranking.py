@@ -188,8 +188,8 @@ def rank_pool(
             rank=int(result["rank"][index]),
             ci_low=float(result["ci_low"][index]),
             ci_high=float(result["ci_high"][index]),
-            rank_low=int(result["rank_low"][index]),
-            rank_high=int(result["rank_high"][index]),
+            rank_low=_known_rank(result["rank_low"][index]),
+            rank_high=_known_rank(result["rank_high"][index]),
             n_measurements=int(result["n_measurements"][index]),
             n_samples=int(result["n_samples"][index]),
         )
@@ -199,7 +199,9 @@ def rank_pool(
         tuple(model_ids[index] for index in group) for group in result["disconnected"]
     )
     hidden = tuple(model_ids[index] for index in result["hidden"])
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = tuple(result["notes"])
+    if interval == "none":
+        notes += ('no intervals were asked for (interval="none"): the rank ranges are unknown',)
     if not result["converged"]:
         notes += (
             f"warning: the solver stopped after {result['iterations']} iterations "
@@ -227,6 +229,11 @@ def rank_pool(
             None if result["model_form"] is None else ModelForm.from_core(result["model_form"])
         ),
     )
+
+
+def _known_rank(value: Any) -> int | None:
+    """A rank bound from the core, where 0 means unknown."""
+    return int(value) or None
 
 
 def warm_key(

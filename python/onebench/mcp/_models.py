@@ -54,8 +54,12 @@ class ModelStanding(BaseModel):
     )
     ci_low: float | None = Field(description="lower end of the score's confidence interval")
     ci_high: float | None = Field(description="upper end of the score's confidence interval")
-    rank_low: int = Field(description="best rank the model plausibly has (from the intervals)")
-    rank_high: int = Field(description="worst rank the model plausibly has")
+    rank_low: int | None = Field(
+        description="best rank the model plausibly has (null: unknown, see the notes)"
+    )
+    rank_high: int | None = Field(
+        description="worst rank the model plausibly has (null: unknown, see the notes)"
+    )
     n_measurements: int = Field(description="measurements the score rests on")
     n_samples: int = Field(description="distinct samples the model was measured on")
 

@@ -45,10 +45,44 @@ fn mean_scores_by_hand() {
     let result = run(Method::Mean, Interval::Fisher);
     assert_close(&result.scores, &[-0.25 / 4.0, -0.25 / 5.0, 0.0]);
     assert_eq!(result.rank, vec![3, 2, 1]);
-    // No likelihood: Fisher gives no interval, and the rank interval is the rank.
+    // The mean's own interval (a normal one: the numeric scores leave [0, 1]), and rank
+    // ranges simulated from it; no stand-in, so no note.
+    for model in 0..3 {
+        assert!(result.ci_low[model] < result.scores[model], "model {model}");
+        assert!(
+            result.scores[model] < result.ci_high[model],
+            "model {model}"
+        );
+        assert!(result.rank_low[model] >= 1 && result.rank_low[model] <= result.rank[model]);
+        assert!(result.rank[model] <= result.rank_high[model] && result.rank_high[model] <= 3);
+    }
+    assert!(result.notes.is_empty(), "{:?}", result.notes);
+}
+
+#[test]
+fn a_method_without_likelihood_gets_the_bootstrap_with_a_note() {
+    let result = run(Method::Borda, Interval::Fisher);
+    assert_eq!(result.notes.len(), 1, "{:?}", result.notes);
+    assert!(result.notes[0].contains("borda has no likelihood"));
+    assert!(result.notes[0].contains("bootstrap replicates"));
+    for model in 0..3 {
+        assert!(
+            result.ci_low[model] <= result.ci_high[model],
+            "model {model}"
+        );
+        assert!(result.rank_low[model] >= 1 && result.rank_high[model] <= 3);
+    }
+}
+
+#[test]
+fn no_intervals_asked_leaves_the_rank_ranges_unknown() {
+    let result = run(Method::Mean, Interval::None);
     assert!(result.ci_low.iter().all(|v| v.is_nan()));
-    assert_eq!(result.rank_low, result.rank);
-    assert_eq!(result.rank_high, result.rank);
+    assert!(result
+        .rank_low
+        .iter()
+        .chain(&result.rank_high)
+        .all(|&r| r == 0));
 }
 
 #[test]

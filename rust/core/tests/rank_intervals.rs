@@ -99,11 +99,27 @@ fn intervals_bracket_the_estimate_and_agree() {
     }
 }
 
+/// Rank ranges simulated from the Fisher covariance lie within the ranges read off
+/// overlapping intervals (LMArena's convention, which ignores how scores move together
+/// and so is the wider), and agree with the bootstrap's ranges to within two ranks.
 #[test]
-fn fisher_rank_interval_follows_the_lmarena_convention() {
+fn fisher_rank_ranges_are_simulated_from_the_covariance() {
     let (_, data) = data();
     let result = rank(&data, None, &RankOptions::default()).unwrap();
+    let bootstrap = rank(
+        &data,
+        None,
+        &RankOptions {
+            interval: Interval::Bootstrap {
+                replicates: 400,
+                seed: 9,
+            },
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let n = 15;
+    let mut narrower = 0;
     for model in 0..n {
         let better = (0..n)
             .filter(|&o| result.ci_low[o] > result.ci_high[model])
@@ -111,9 +127,26 @@ fn fisher_rank_interval_follows_the_lmarena_convention() {
         let worse = (0..n)
             .filter(|&o| result.ci_high[o] < result.ci_low[model])
             .count() as u32;
-        assert_eq!(result.rank_low[model], 1 + better);
-        assert_eq!(result.rank_high[model], n as u32 - worse);
+        assert!(result.rank_low[model] > better, "model {model}");
+        assert!(result.rank_high[model] <= n as u32 - worse, "model {model}");
+        narrower += usize::from(
+            result.rank_high[model] - result.rank_low[model] < n as u32 - worse - 1 - better,
+        );
+        for (fisher, resampled) in [
+            (result.rank_low[model], bootstrap.rank_low[model]),
+            (result.rank_high[model], bootstrap.rank_high[model]),
+        ] {
+            assert!(
+                fisher.abs_diff(resampled) <= 2,
+                "model {model}: {fisher} vs {resampled}"
+            );
+        }
     }
+    assert!(
+        narrower > 0,
+        "no range is narrower than the overlap convention's"
+    );
+    assert!(result.notes.is_empty(), "{:?}", result.notes);
 }
 
 #[test]
@@ -227,4 +260,36 @@ fn bootstrap_replicates_that_stop_early_are_counted() {
         assert!(result.converged);
         assert_eq!(result.unconverged_replicates, 0, "{}", result.method);
     }
+}
+
+/// Where no Fisher interval exists and the pool is too large for a bootstrap to stand in
+/// unasked, the intervals and rank ranges are unknown (0), and a note says what to pass.
+#[test]
+fn too_large_for_a_stand_in_bootstrap_the_ranges_are_unknown() {
+    let mut rng = SmallRng::seed_from_u64(5);
+    let beta: Vec<f64> = (0..30).map(|_| rng.random_range(-1.5..1.5)).collect();
+    let data = rank_common::synthetic(&mut rng, &beta, 8_000, 0.0);
+    let result = rank(
+        &data,
+        None,
+        &RankOptions {
+            method: Method::Borda,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(result.n_measurements.iter().sum::<u64>() > 200_000);
+    assert!(result
+        .rank_low
+        .iter()
+        .chain(&result.rank_high)
+        .all(|&r| r == 0));
+    assert!(result.ci_low.iter().all(|v| v.is_nan()));
+    assert_eq!(result.notes.len(), 1, "{:?}", result.notes);
+    assert!(result.notes[0].contains("unknown"), "{}", result.notes[0]);
+    assert!(
+        result.notes[0].contains("bootstrap=N"),
+        "{}",
+        result.notes[0]
+    );
 }

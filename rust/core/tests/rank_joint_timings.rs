@@ -11,7 +11,7 @@
 mod rank_common;
 
 use onebench_core::data::SampleKind;
-use onebench_core::rank::{rank, Interval, Method, RankOptions};
+use onebench_core::rank::{rank, FormChoice, Interval, JointForm, Method, RankOptions};
 use onebench_core::Dataset;
 
 fn time(label: &str, data: &Dataset, beta: &[f64], options: &RankOptions) -> Vec<f64> {
@@ -40,7 +40,33 @@ fn run(n_models: usize, n_samples: usize, missing: f64, strata: u32) {
         interval: Interval::None,
         ..Default::default()
     };
-    let scores = time("joint, no interval", &data, &beta, &point);
+    let scores = time(
+        "joint, no interval (form chosen by cross-validation)",
+        &data,
+        &beta,
+        &point,
+    );
+    // The speed class is that of the full form, fitted whole before forms were chosen.
+    for (label, form) in [
+        ("joint, no interval, form full", JointForm::FULL),
+        ("joint, no interval, form core", JointForm::CORE),
+    ] {
+        let given = RankOptions {
+            form: FormChoice::Given(form),
+            ..point.clone()
+        };
+        time(label, &data, &beta, &given);
+    }
+    let fisher = RankOptions {
+        interval: Interval::Fisher,
+        ..point.clone()
+    };
+    time(
+        "joint, Fisher intervals and simulated rank ranges",
+        &data,
+        &beta,
+        &fisher,
+    );
     let warm = RankOptions {
         initial: Some(scores),
         ..point.clone()

@@ -157,6 +157,7 @@ pub fn result_to_dict(py: Python<'_>, result: RankResult) -> PyResult<Bound<'_, 
     dict.set_item("iterations", result.iterations)?;
     dict.set_item("converged", result.converged)?;
     dict.set_item("unconverged_replicates", result.unconverged_replicates)?;
+    dict.set_item("notes", &result.notes)?;
     let solution = result.solution.map(|inner| Solution { inner });
     dict.set_item("solution", solution)?;
     let model_form = result

@@ -142,22 +142,26 @@ pub(crate) fn plackett_luce_information(
     information
 }
 
-/// Standard errors of the centred scores from an information matrix; `None` if it is not
-/// positive definite (after fixing the free scale when `scale_free`).
-pub(crate) fn centred_standard_errors(
+/// The scores' covariance from an information matrix; `None` if it is not positive
+/// definite (after fixing the free scale when `scale_free`: the term added along 1 moves
+/// no centred score and no rank).
+pub(crate) fn covariance_of_information(
     mut information: DMatrix<f64>,
     scale_free: bool,
-) -> Option<Vec<f64>> {
+) -> Option<DMatrix<f64>> {
     let n = information.nrows();
     if n == 0 {
-        return Some(Vec::new());
+        return Some(information);
     }
     if scale_free {
         let mean_diagonal = information.diagonal().mean().abs().max(1e-12);
         information.add_scalar_mut(mean_diagonal / n as f64);
     }
     let covariance = information.cholesky()?.inverse();
-    Some(centred_errors_of_covariance(&covariance))
+    covariance
+        .iter()
+        .all(|value| value.is_finite())
+        .then_some(covariance)
 }
 
 /// Standard errors of the centred scores s_i − mean(s) from the scores' covariance.
@@ -229,29 +233,5 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
             / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
     } else {
         -tail((-2.0 * (1.0 - p).ln()).sqrt())
-    }
-}
-
-/// Rank intervals from score intervals (LMArena's convention): the best rank is 1 + the
-/// number of models surely better, the worst n − the number surely worse. Counted by
-/// binary search over the sorted bounds: O(n log n).
-pub(crate) fn rank_intervals(
-    ranked_models: &[u32],
-    low: &[f64],
-    high: &[f64],
-    rank_low: &mut [u32],
-    rank_high: &mut [u32],
-) {
-    let n = ranked_models.len();
-    let mut lows: Vec<f64> = ranked_models.iter().map(|&m| low[m as usize]).collect();
-    let mut highs: Vec<f64> = ranked_models.iter().map(|&m| high[m as usize]).collect();
-    lows.sort_by(f64::total_cmp);
-    highs.sort_by(f64::total_cmp);
-    for &model in ranked_models {
-        let model = model as usize;
-        let better = n - lows.partition_point(|&value| value <= high[model]);
-        let worse = highs.partition_point(|&value| value < low[model]);
-        rank_low[model] = 1 + better as u32;
-        rank_high[model] = (n - worse) as u32;
     }
 }

@@ -18,6 +18,7 @@ mod optimize;
 mod plackett_luce;
 mod point;
 mod standing;
+mod uncertainty;
 mod validate;
 
 pub use joint::{
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use crate::data::Dataset;
 use crate::error::Result;
 use lists::Selection;
-use point::{centred_method, fisher_errors, point_estimate, Point};
+use point::{centred_method, fisher_uncertainty, point_estimate, Point};
 use validate::validate;
 
 /// The ranking method.
@@ -168,6 +169,9 @@ pub struct RankResult {
     pub solution: Option<Arc<JointSolution>>,
     /// The joint model's form and why (None for the other methods).
     pub model_form: Option<FormReport>,
+    /// What the reader must know about the intervals: why they are missing or where they
+    /// come from when not from the kind asked for.
+    pub notes: Vec<String>,
 }
 
 /// Ranks the models on `subset` (sample indexes; `None` = every sample).
@@ -226,15 +230,22 @@ pub fn rank_with_solver(
         standing::Fitted {
             ranked_models: &graph.ranked_models,
             n_samples: &graph.n_samples,
+            measurements: selection_measurements(&graph.n_measurements),
             scores,
             centred,
         },
-        || fisher_errors(&selection, &graph, options, &point),
+        || fisher_uncertainty(&selection, &graph, options, &point),
         |weighted| fit(weighted, &point.scores).map(|point| (point.scores, point.converged)),
     )?;
     result.n_measurements = graph.n_measurements;
     result.n_samples = graph.n_samples;
     Ok(result)
+}
+
+/// Measurements behind a fit, from each model's count (a comparison counts for both of
+/// its models: a bound on the work, which is what it is used for).
+pub(crate) fn selection_measurements(n_measurements: &[u64]) -> u64 {
+    n_measurements.iter().sum()
 }
 
 /// Subtracts the mean over ranked models (finite scores only).

@@ -18,7 +18,6 @@
 
 use nalgebra::DMatrix;
 
-use super::fisher::centred_errors_of_covariance;
 use super::graph::{Graph, NOT_RANKED};
 use super::lists::{add_into, Selection, Visitor};
 use super::onebench::tails;
@@ -154,21 +153,21 @@ impl Visitor for SandwichAccumulator<'_> {
     }
 }
 
-/// Standard errors of the centred log-strengths at `beta`, in `graph.ranked_models` order;
+/// The sandwich covariance of the log-strengths at `beta`, in `graph.ranked_models` order;
 /// `None` where the information is not positive definite.
-pub(crate) fn onebench_errors(
+pub(crate) fn onebench_covariance(
     selection: &Selection,
     graph: &Graph,
     alpha: f64,
     beta: &[f64],
-) -> Option<Vec<f64>> {
+) -> Option<DMatrix<f64>> {
     let theta: Vec<f64> = beta
         .iter()
         .map(|b| if b.is_finite() { b.exp() } else { 0.0 })
         .collect();
     let n = graph.ranked_models.len();
     if n == 0 {
-        return Some(Vec::new());
+        return Some(DMatrix::zeros(0, 0));
     }
     let mut accumulator = selection.fold_chunks(
         rayon::current_num_threads(),
@@ -221,5 +220,5 @@ pub(crate) fn onebench_errors(
     if covariance.iter().any(|v| !v.is_finite()) {
         return None;
     }
-    Some(centred_errors_of_covariance(&covariance))
+    Some(covariance)
 }

@@ -2,11 +2,12 @@
 
 use super::graph::Graph;
 use super::lists::Selection;
+use super::uncertainty::Uncertainty;
 use super::{
     borda, bradley_terry, elo, fisher, mean, onebench, onebench_information, plackett_luce,
 };
 use super::{Method, RankOptions, Solver};
-use crate::error::Result;
+use crate::error::Result as OnebenchResult;
 
 /// Scores by model index (NaN for unranked models) before centring.
 pub(super) struct Point {
@@ -33,7 +34,7 @@ pub(super) fn point_estimate(
     options: &RankOptions,
     start: &[f64],
     solver: Solver,
-) -> Result<Point> {
+) -> OnebenchResult<Point> {
     let n_models = selection.data.n_models;
     let plain = |scores: Vec<f64>| Point {
         scores,
@@ -123,28 +124,48 @@ pub(super) fn point_estimate(
     })
 }
 
-/// Standard errors of the centred scores, in `graph.ranked_models` order.
-pub(super) fn fisher_errors(
+/// Why a fit has no covariance of its information.
+pub(super) const NOT_POSITIVE_DEFINITE: &str = "the observed information is not positive definite";
+
+/// The scores' uncertainty, in `graph.ranked_models` order, or why there is none.
+pub(super) fn fisher_uncertainty(
     selection: &Selection,
     graph: &Graph,
     options: &RankOptions,
     point: &Point,
-) -> Option<Vec<f64>> {
+) -> Result<Uncertainty, String> {
     let scale_free = options.alpha == 0.0;
-    match options.method {
+    let covariance = match options.method {
         Method::PlackettLuce => {
             let information =
                 fisher::plackett_luce_information(selection, graph, options.alpha, &point.scores);
-            fisher::centred_standard_errors(information, scale_free)
+            fisher::covariance_of_information(information, scale_free)
         }
-        Method::BradleyTerry => {
-            let information = point.bradley_terry.as_ref()?.information(&point.local);
-            fisher::centred_standard_errors(information, scale_free)
-        }
+        Method::BradleyTerry => point.bradley_terry.as_ref().and_then(|objective| {
+            fisher::covariance_of_information(objective.information(&point.local), scale_free)
+        }),
         // The sandwich over samples: the choices of one sample are not independent.
-        Method::OneBench => {
-            onebench_information::onebench_errors(selection, graph, options.alpha, &point.scores)
+        Method::OneBench => onebench_information::onebench_covariance(
+            selection,
+            graph,
+            options.alpha,
+            &point.scores,
+        ),
+        Method::Mean => {
+            return Ok(mean::mean_uncertainty(
+                selection,
+                &graph.ranked_models,
+                options.ci_level,
+            ))
         }
-        Method::Mean | Method::Borda | Method::Elo | Method::Joint => None,
-    }
+        Method::Borda | Method::Elo | Method::Joint => {
+            return Err(format!("{} has no likelihood", options.method.name()))
+        }
+    };
+    covariance
+        .map(|covariance| Uncertainty {
+            covariance,
+            intervals: None,
+        })
+        .ok_or_else(|| NOT_POSITIVE_DEFINITE.to_string())
 }

@@ -11,8 +11,9 @@
 
 use nalgebra::DMatrix;
 
-use super::super::fisher::centred_errors_of_covariance;
 use super::super::lists::Selection;
+use super::super::point::NOT_POSITIVE_DEFINITE;
+use super::super::uncertainty::Uncertainty;
 use super::layout::Layout;
 use super::pass::{self, PassInput};
 use super::solve;
@@ -23,19 +24,38 @@ use super::{binary, centre, deviations, prior};
 /// that side per accumulator (4096² values, 128 MiB) and their inverse is O(N³).
 const FISHER_ROWS: usize = 4096;
 
-/// Standard errors of the centred scores, in ranked-model order; `None` when the
+/// The scores' covariance, in ranked-model order, or why there is none: the
 /// information is not positive definite, or too large (see the module comment).
-pub(crate) fn fisher_errors(
+pub(crate) fn fisher_uncertainty(
     selection: &Selection,
     layout: &Layout,
     state: &State,
     alpha: f64,
-) -> Option<Vec<f64>> {
+) -> Result<Uncertainty, String> {
     let n = layout.n_ranked();
     let n_cells = layout.deviations.n_cells();
     if n_cells > 0 && n + n_cells > FISHER_ROWS {
-        return None;
+        return Err(format!(
+            "{} skills and deviation cells are more than the {FISHER_ROWS} whose information \
+             is inverted",
+            n + n_cells
+        ));
     }
+    fisher_covariance(selection, layout, state, alpha)
+        .map(|covariance| Uncertainty {
+            covariance,
+            intervals: None,
+        })
+        .ok_or_else(|| NOT_POSITIVE_DEFINITE.to_string())
+}
+
+/// The scores' covariance; `None` when the information is not positive definite.
+fn fisher_covariance(
+    selection: &Selection,
+    layout: &Layout,
+    state: &State,
+    alpha: f64,
+) -> Option<DMatrix<f64>> {
     let mut items = state.items.clone();
     let variance = state.spread_variance(layout);
     let centre = centre::Centre::all(layout);
@@ -63,8 +83,7 @@ pub(crate) fn fisher_errors(
         &mut sums,
     );
     let information = profile_hubs(solve::full_matrix(&sums, &cells), sums.rows)?;
-    let covariance = whole_covariance(information, layout, alpha == 0.0)?;
-    Some(centred_errors_of_covariance(&covariance))
+    whole_covariance(information, layout, alpha == 0.0)
 }
 
 /// The information of the first `rows` parameters with the rest (the hubs) profiled out:
@@ -139,7 +158,9 @@ mod tests {
         let mut state = State::start(layout, selection.len(), None);
         state.deviation_variance.fill(variance);
         let state = fit::fit(selection, layout, &settings, state, Start::Warm).state;
-        let errors = fisher_errors(&selection, layout, &state, 0.5).expect("positive definite");
+        let covariance =
+            fisher_covariance(&selection, layout, &state, 0.5).expect("positive definite");
+        let errors = crate::rank::fisher::centred_errors_of_covariance(&covariance);
         assert!(
             errors.iter().all(|e| e.is_finite() && *e > 0.0),
             "{errors:?}"

@@ -162,6 +162,7 @@ pub(crate) fn rank_joint(
         unconverged_replicates: 0,
         solution: None,
         model_form: Some(report),
+        notes: Vec::new(),
     };
     if layout.ranked_models.is_empty() {
         return Ok(result);
@@ -185,10 +186,11 @@ pub(crate) fn rank_joint(
         super::standing::Fitted {
             ranked_models: &layout.ranked_models,
             n_samples: &layout.n_samples,
+            measurements: super::selection_measurements(&layout.n_measurements),
             scores,
             centred: true,
         },
-        || intervals::fisher_errors(&selection, &layout, &point.state, options.alpha),
+        || intervals::fisher_uncertainty(&selection, &layout, &point.state, options.alpha),
         |weighted| {
             let fitted = fit::fit(
                 weighted,
