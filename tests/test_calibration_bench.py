@@ -75,8 +75,8 @@ def test_one_regime_has_consistent_records_and_summary() -> None:
             assert row["rank_width"] >= 0 and row["score_width"] > 0
         else:
             assert np.isnan(row["rank_coverage"]) and np.isnan(row["score_coverage"])
-    # The library gives the mean no Fisher interval: every pair is counted missing.
-    assert table["mean, library (fisher)"]["missing"] == len(source.truth)
+    # The library's mean has its own interval (Agresti-Coull): no pair is missing.
+    assert table["mean, library (Agresti-Coull)"]["missing"] == 0
     assert table[bench.PL_BOOT]["rank_width_xpl"] == pytest.approx(1.0)
     rendered = bench.render([("synthetic", regime.name, table)]).splitlines()
     assert len(rendered) == 2 + len(labels)

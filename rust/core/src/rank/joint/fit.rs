@@ -11,7 +11,7 @@ use super::layout::{Layout, NONE};
 use super::pass::{self, PassInput};
 use super::prior::{self, complete_sums, LOCATION_MAX, MEASURER_MAX, SPREAD_MAX, SPREAD_MIN};
 use super::state::State;
-use super::{binary, deviations, solve};
+use super::{binary, blocks, deviations, solve};
 
 /// Largest step of a skill or location per pass (logits).
 const STEP: f64 = 3.0;
@@ -38,10 +38,18 @@ pub(crate) struct Fitted {
     pub converged: bool,
 }
 
+/// Most rows (skills and cells) of the full matrix with deviation cells: every pass
+/// accumulator holds rows² values (4096²: 128 MiB).
+const FULL_ROWS: usize = 4096;
+
+/// Most flops of one factorisation of the full step (a fraction of a second on two
+/// cores): dense below 1200 parameters, by blocks of cells (`blocks.rs`) with them.
+const FACTORISE: f64 = 2e9;
+
 /// Whether a pass may build the full matrix: few enough parameters to factorise each
-/// pass (N³/3 flops, the deviation cells included), and pair work not far above the
-/// pass itself or small in absolute terms (a fraction of a second). A sample with cells
-/// couples its skills and cells pairwise: four times a skill's pairs.
+/// pass, and pair work not far above the pass itself or small in absolute terms (a
+/// fraction of a second). A sample with cells couples its skills and cells pairwise:
+/// four times a skill's pairs.
 pub(crate) fn use_full(layout: &Layout) -> bool {
     let cells = layout.deviations.n_cells();
     let pair_work = if cells > 0 {
@@ -49,7 +57,17 @@ pub(crate) fn use_full(layout: &Layout) -> bool {
     } else {
         layout.pair_work
     };
-    layout.n_parameters + cells <= 1200 && pair_work <= (8.0 * layout.entries).max(2e8)
+    let affordable = pair_work <= (8.0 * layout.entries).max(2e8);
+    if cells == 0 {
+        return layout.n_parameters <= 1200 && affordable;
+    }
+    let (per, strata) = (
+        (cells / layout.deviations.n_strata().max(1)) as f64,
+        layout.deviations.n_strata() as f64,
+    );
+    let outer = layout.n_parameters as f64;
+    let factorise = strata * per * per * (per + 2.0 * outer) + outer.powi(3) / 3.0;
+    layout.n_parameters + cells <= FULL_ROWS && factorise <= FACTORISE && affordable
 }
 
 pub(crate) struct Settings {
@@ -254,8 +272,13 @@ impl<'a> Fitter<'a> {
         };
         let step = if full {
             let shift = (self.alpha == 0.0).then_some(&self.locations[..]);
-            solve::full_step(&sums, &cells, shift)
-                .or_else(|| solve::arrowhead_step(&sums, &cells, true))
+            if cells.is_empty() {
+                solve::full_step(&sums, &cells, shift)
+            } else {
+                let strata = layout.deviations.n_strata();
+                blocks::blocked_step(&sums, &cells, strata, shift)
+            }
+            .or_else(|| solve::arrowhead_step(&sums, &cells, true))
         } else {
             solve::arrowhead_step(&sums, &cells, self.majorise)
         }?;

@@ -27,6 +27,7 @@
 
 mod accelerate;
 mod binary;
+mod blocks;
 mod centre;
 mod choose;
 mod deviations;

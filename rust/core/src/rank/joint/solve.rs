@@ -97,7 +97,7 @@ pub(crate) struct Step {
 }
 
 impl Step {
-    fn split(mut step: Vec<f64>, n: usize, cells: usize) -> Option<Step> {
+    pub(crate) fn split(mut step: Vec<f64>, n: usize, cells: usize) -> Option<Step> {
         if !step.iter().all(|v| v.is_finite()) {
             return None;
         }
