@@ -76,7 +76,8 @@ class Pool(PoolReads, PoolRanking, PoolQueries):
     def __init__(self, inner: _core.PoolCore) -> None:
         self._inner = inner
         # Per (method, alpha, subset): the last solution (warm start) and the last result.
-        self._warm: dict[tuple[Any, ...], tuple[np.ndarray, _core.Solution | None]] = {}
+        # A solution read from the fit store stays bytes until a fit needs it.
+        self._warm: dict[tuple[Any, ...], tuple[np.ndarray, _core.Solution | bytes | None]] = {}
         self._results: dict[tuple[Any, ...], Any] = {}
 
     @classmethod
