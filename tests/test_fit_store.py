@@ -100,6 +100,13 @@ def test_a_new_process_answers_from_the_stored_fit(filled: onebench.Pool) -> Non
     )
 
 
+def test_a_fit_is_as_readable_as_the_pool(filled: onebench.Pool) -> None:
+    filled.rank()
+    (name,) = _files(filled)
+    mode = os.stat(filled.path / "fits" / name).st_mode & 0o777
+    assert mode == os.stat(filled.path / "MANIFEST").st_mode & 0o777
+
+
 def test_the_command_line_reuses_the_fit_without_writing(filled: onebench.Pool) -> None:
     command = [sys.executable, "-m", "onebench.cli", "rank", "--json", "--pool", str(filled.path)]
     outputs = [subprocess.run(command, capture_output=True, text=True, timeout=300)]

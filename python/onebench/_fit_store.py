@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import re
+import stat
 import tempfile
 import time
 from dataclasses import dataclass
@@ -73,8 +74,8 @@ _NAME = re.compile(rf"f{FORMAT}-(\d{{12}})-([0-9a-f]{{16}})-([0-9a-f]{{32}})\.np
 def _build() -> str:
     """This build of onebench: its version and its extension module's size and time, so
     that a rebuild (the same version number, other code) never reuses an older fit."""
-    stat = os.stat(_core.__file__)
-    return f"{_core.__version__}:{stat.st_size}:{stat.st_mtime_ns}"
+    module = os.stat(_core.__file__)
+    return f"{_core.__version__}:{module.st_size}:{module.st_mtime_ns}"
 
 
 def _digest(text: str | bytes, length: int) -> str:
@@ -119,7 +120,7 @@ class PoolFits:
             header, arrays = _read(path)
             if header.get("key") != key:
                 return None
-            result = {name: arrays[name] for name in _ARRAYS}
+            result: dict[str, Any] = {name: arrays[name] for name in _ARRAYS}
             if any(len(array) != n_models for array in result.values()):
                 return None
             result.update({name: header[name] for name in _SCALARS})
@@ -179,7 +180,7 @@ class PoolFits:
             "model_form": result["model_form"],
             **{name: _plain(result[name]) for name in _SCALARS},
         }
-        arrays = {name: np.asarray(result[name]) for name in (*_ARRAYS, "hidden")}
+        arrays: dict[str, Any] = {name: np.asarray(result[name]) for name in (*_ARRAYS, "hidden")}
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
         if solution is not None:
             arrays["solution"] = np.frombuffer(solution, dtype=np.uint8)
@@ -251,11 +252,14 @@ def _read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return header, arrays
 
 
-def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:
+def _write(path: Path, arrays: dict[str, Any]) -> None:
     """A unique temporary file (two threads or processes never share one), fsynced, then
-    renamed over ``path``."""
+    renamed over ``path``. It gets the manifest's permissions: whoever may read the pool
+    may read its fits (a temporary file starts private)."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
     try:
+        with contextlib.suppress(OSError):
+            os.fchmod(handle, stat.S_IMODE(os.stat(path.parent.parent / "MANIFEST").st_mode))
         with os.fdopen(handle, "wb") as file:
             np.savez(file, **arrays)
             file.flush()
