@@ -163,17 +163,14 @@ def test_a_new_commit_makes_the_fit_stale_and_warm_starts_the_next(
     ],
 )
 def test_other_options_or_samples_never_get_the_stored_fit(
-    filled: onebench.Pool, options: dict[str, Any]
+    filled: onebench.Pool, options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     filled.rank()
     other = onebench.Pool.open(filled.path).rank(**options)
     assert other.reused is None
-    fresh = onebench.Pool.open(filled.path)
-    os.environ[_fit_store.ENVIRONMENT] = "off"
-    try:
-        expected = fresh.rank(**options)
-    finally:
-        del os.environ[_fit_store.ENVIRONMENT]
+    monkeypatch.setenv(_fit_store.ENVIRONMENT, "off")
+    expected = onebench.Pool.open(filled.path).rank(**options)
+    monkeypatch.delenv(_fit_store.ENVIRONMENT)
     if expected.converged:
         # A question with the same method, prior, samples and form starts from the kept
         # fit, so it agrees with a cold fit to the tolerance, not bit for bit.
@@ -305,6 +302,35 @@ def test_the_store_keeps_at_most_keep_files(
     for alpha in (0.5, 1.0, 2.0, 4.0, 8.0):
         filled.rank(method="mean", alpha=alpha)
     assert len(_files(filled)) == 3
+
+
+def test_the_store_keeps_at_most_keep_bytes(
+    filled: onebench.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    filled.rank(method="mean", alpha=0.5)
+    (name,) = _files(filled)
+    monkeypatch.setattr(_fit_store, "KEEP_BYTES", 2 * os.stat(filled.path / "fits" / name).st_size)
+    for alpha in (1.0, 2.0, 4.0):
+        filled.rank(method="mean", alpha=alpha)
+    assert len(_files(filled)) == 2
+    # The newest file stays even where it alone is over the bound.
+    monkeypatch.setattr(_fit_store, "KEEP_BYTES", 1)
+    filled.rank(method="mean", alpha=8.0)
+    assert len(_files(filled)) == 1
+    assert onebench.Pool.open(filled.path).rank(method="mean", alpha=8.0).reused == "pool"
+
+
+def test_threads_sharing_a_pool_each_get_the_answer(filled: onebench.Pool) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    handles = [filled, onebench.Pool.open(filled.path), onebench.Pool.open(filled.path)]
+    with ThreadPoolExecutor(6) as executor:
+        boards = list(executor.map(lambda i: handles[i % 3].rank(bootstrap=10), range(6)))
+    # A thread may start from a file another just wrote: the same answer to the tolerance.
+    for board in boards[1:]:
+        _assert_same_board(board, boards[0])
+    assert len(_files(filled)) == 1
+    assert onebench.Pool.open(filled.path).rank(bootstrap=10).reused == "pool"
 
 
 def test_concurrent_writers_of_one_key_leave_a_whole_file(filled: onebench.Pool) -> None:
