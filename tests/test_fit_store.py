@@ -273,6 +273,23 @@ def test_a_pool_that_cannot_keep_fits_still_ranks(
     assert any("could not keep the fit" in record.message for record in caplog.records)
 
 
+def test_a_pool_that_keeps_no_fits_still_reads_them(
+    filled: onebench.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = onebench.Pool.open(filled.path)
+    reader.keep_fits = False
+    assert reader.rank().reused is None
+    assert not (filled.path / "fits").exists()
+    monkeypatch.setenv(_fit_store.ENVIRONMENT, "read")
+    assert onebench.Pool.open(filled.path).rank().reused is None
+    assert not (filled.path / "fits").exists()
+    monkeypatch.delenv(_fit_store.ENVIRONMENT)
+    filled.rank()
+    reader = onebench.Pool.open(filled.path)
+    reader.keep_fits = False
+    assert reader.rank().reused == "pool"
+
+
 @pytest.mark.parametrize(
     ("code", "level"), [(errno.EROFS, logging.DEBUG), (errno.ENOSPC, logging.WARNING)]
 )

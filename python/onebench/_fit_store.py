@@ -54,7 +54,9 @@ FORMAT = 1
 # deviations): 160 kB for MMLU-Pro's 12,032 samples, 13 MB for 1M samples.
 KEEP = 32
 KEEP_BYTES = 256 * 2**20
-# `ONEBENCH_FITS=off` neither reads nor writes the store (every call fits afresh).
+# `ONEBENCH_FITS=off` neither reads nor writes the store (every call fits afresh);
+# `ONEBENCH_FITS=read` reads it but writes nothing, as a pool with `keep_fits = False`
+# (a read-only `onebench serve`, which leaves the pool's files as they are).
 ENVIRONMENT = "ONEBENCH_FITS"
 
 _ARRAYS = (
@@ -103,6 +105,7 @@ class PoolFits:
     version: int
     pool: str  # the manifest's digest
     segments: list[str]
+    writable: bool = True
 
     def key(self, question: dict[str, Any]) -> dict[str, Any]:
         return {"format": FORMAT, "build": _build(), "pool": self.pool, **question}
@@ -169,6 +172,8 @@ class PoolFits:
         self, warm: dict[str, Any], question: dict[str, Any], result: Any, solution: bytes | None
     ) -> None:
         """Writes the result (never raises: a failure is logged), then prunes."""
+        if not self.writable:
+            return
         key = self.key(question)
         header = {
             "format_version": FORMAT,
@@ -230,7 +235,8 @@ def open_fits(pool: Pool) -> PoolFits | None:
     """The store of ``pool`` at its handle's version, or None: switched off, or the
     manifest on disk is not the one the handle loaded (another writer committed since:
     the handle's answers are then of a version the store cannot name)."""
-    if os.environ.get(ENVIRONMENT, "").strip().lower() in ("0", "off", "no", "false"):
+    setting = os.environ.get(ENVIRONMENT, "").strip().lower()
+    if setting in ("0", "off", "no", "false"):
         return None
     try:
         body = (pool.path / "MANIFEST").read_bytes().split(b"\n", 1)[0]
@@ -246,6 +252,7 @@ def open_fits(pool: Pool) -> PoolFits | None:
         version=pool.version,
         pool=_digest(body, 32),
         segments=segments,
+        writable=setting != "read" and getattr(pool, "keep_fits", True),
     )
 
 
