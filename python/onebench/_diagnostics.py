@@ -17,7 +17,7 @@ def item_diagnostics(
     pool: Pool, samples: Any, *, alpha: float | None, tolerance: float, max_iterations: int
 ) -> pa.Table:
     """One row per sample of ``samples`` (all samples when None), in that order."""
-    from .ranking import default_alpha, resolve_samples, warm_key
+    from .ranking import default_alpha, resolve_samples, warm_key, warm_solution
 
     if alpha is None:
         alpha = default_alpha("joint")
@@ -30,7 +30,7 @@ def item_diagnostics(
         float(alpha),
         float(tolerance),
         int(max_iterations),
-        None if previous is None else previous[1],
+        None if previous is None else warm_solution(previous[1]),
     )
     table = pool.samples()
     indexes = result["samples"].astype(np.int64)

@@ -65,6 +65,15 @@ class Leaderboard:
     notes: tuple[str, ...] = field(default=())
     #: The joint model's form and why (None for the other methods).
     model_form: ModelForm | None = None
+    #: Where the answer came from without a fit: ``"memory"`` (this pool handle's last
+    #: answer to the same call), ``"pool"`` (a fit kept in the pool's ``fits/`` folder by
+    #: any process), or None (fitted by this call). Not part of the answer: leaderboards
+    #: compare equal, and print and serialise alike, wherever they came from.
+    reused: str | None = field(default=None, compare=False, repr=False)
+    #: Where a fitted answer started from: ``"memory"`` or ``"pool"`` (an earlier fit of
+    #: the same method, prior, samples and form, on this pool or the pool it grew from),
+    #: or None (a cold start).
+    warm_start: str | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.rows)

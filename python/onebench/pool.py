@@ -76,8 +76,13 @@ class Pool(PoolReads, PoolRanking, PoolQueries):
     def __init__(self, inner: _core.PoolCore) -> None:
         self._inner = inner
         # Per (method, alpha, subset): the last solution (warm start) and the last result.
-        self._warm: dict[tuple[Any, ...], tuple[np.ndarray, _core.Solution | None]] = {}
+        # A solution read from the fit store stays bytes until a fit needs it.
+        self._warm: dict[tuple[Any, ...], tuple[np.ndarray, _core.Solution | bytes | None]] = {}
         self._results: dict[tuple[Any, ...], Any] = {}
+        #: Whether :meth:`rank` keeps its answers in the pool's ``fits/`` folder for the
+        #: next process that asks the same (onebench._fit_store); kept fits are read
+        #: either way. A read-only ``onebench serve`` sets it to False.
+        self.keep_fits = True
 
     @classmethod
     def create(cls, path: str | os.PathLike[str]) -> Pool:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import _core
+from ._fit_store import open_fits
 from ._leaderboard import Leaderboard, LeaderboardRow
 from ._model_form import FORM_PARTS, ModelForm
 from .exceptions import InvalidInputError, UnknownIdError
@@ -147,29 +149,46 @@ def rank_pool(
         int(min_samples),
     )
     # The same question on an unchanged pool gets the same answer (a warm start would
-    # move it within the tolerance); after new measurements, the last solution is the
-    # warm start.
+    # move it within the tolerance): this process's last one, else the one kept in the
+    # pool by any process. After new measurements, the last solution is the warm start.
     version = pool.version
+    reused: str | None = None
+    warm_from: str | None = None
     cached = pool._results.get(key)
     if cached is not None and cached[0] == (version, arguments):
         result = cached[1]
+        reused = "memory"
     else:
-        initial, solution = _warm_start(pool._warm.get(key), len(model_ids))
-        result = pool._inner.rank(
-            subset,
-            method,
-            float(alpha),
-            float(ci),
-            interval,
-            int(bootstrap),
-            int(seed),
-            float(tolerance),
-            int(max_iterations),
-            initial,
-            int(min_samples),
-            solution,
-            form,
-        )
+        fits = open_fits(pool)
+        warm, question = _store_key(method, alpha, subset, form, version, arguments)
+        result = None if fits is None else fits.load(warm, question, len(model_ids))
+        if result is not None:
+            reused = "pool"
+        else:
+            previous = pool._warm.get(key)
+            warm_from = None if previous is None else "memory"
+            if previous is None and fits is not None:
+                previous = fits.warm_start(warm, len(model_ids))
+                warm_from = None if previous is None else "pool"
+            initial, solution = _warm_start(previous, len(model_ids))
+            result = pool._inner.rank(
+                subset,
+                method,
+                float(alpha),
+                float(ci),
+                interval,
+                int(bootstrap),
+                int(seed),
+                float(tolerance),
+                int(max_iterations),
+                initial,
+                int(min_samples),
+                solution,
+                form,
+            )
+            if fits is not None and pool.version == version:
+                fitted = result["solution"]
+                fits.save(warm, question, result, None if fitted is None else fitted.to_bytes())
         # Another thread may have refreshed the pool meanwhile: cache only an answer that
         # is known to belong to one version.
         if pool.version == version:
@@ -228,6 +247,8 @@ def rank_pool(
         model_form=(
             None if result["model_form"] is None else ModelForm.from_core(result["model_form"])
         ),
+        reused=reused,
+        warm_start=warm_from,
     )
 
 
@@ -244,8 +265,50 @@ def warm_key(
     return (method, float(alpha), None if subset is None else subset.tobytes(), form)
 
 
+def _store_key(
+    method: str,
+    alpha: float,
+    subset: np.ndarray | None,
+    form: str,
+    version: int,
+    arguments: tuple[Any, ...],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fit store's keys (``onebench._fit_store``): the warm key's fields, and every
+    field of the question that changes its answer."""
+    warm = {
+        "method": method,
+        "alpha": float(alpha),
+        "samples": None if subset is None else hashlib.sha256(subset.tobytes()).hexdigest(),
+        "form": form,
+    }
+    ci, interval, bootstrap, seed, tolerance, max_iterations, min_samples = arguments
+    question = {
+        **warm,
+        "version": version,
+        "ci": ci,
+        "interval": interval,
+        "bootstrap": bootstrap,
+        "seed": seed,
+        "tolerance": tolerance,
+        "max_iterations": int(max_iterations),
+        "min_samples": min_samples,
+    }
+    return warm, question
+
+
+def warm_solution(solution: _core.Solution | bytes | None) -> _core.Solution | None:
+    """A kept solution as the core takes it: one read from the fit store is bytes until a
+    fit needs it (an unreadable one is no warm start)."""
+    if isinstance(solution, bytes):
+        try:
+            return _core.Solution.from_bytes(solution)
+        except ValueError:
+            return None
+    return solution
+
+
 def _warm_start(
-    previous: tuple[np.ndarray, _core.Solution | None] | None, n_models: int
+    previous: tuple[np.ndarray, _core.Solution | bytes | None] | None, n_models: int
 ) -> tuple[np.ndarray | None, _core.Solution | None]:
     """The last fit's scores, padded for models added since, and its whole solution."""
     if previous is None:
@@ -253,4 +316,4 @@ def _warm_start(
     scores, solution = previous
     initial = np.zeros(n_models, dtype=np.float64)
     initial[: min(n_models, len(scores))] = scores[:n_models]
-    return initial, solution
+    return initial, warm_solution(solution)

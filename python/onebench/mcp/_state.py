@@ -102,6 +102,9 @@ class PoolState:
         self.pool = pool
         self.path = Path(pool.path)
         self.allow_writes = allow_writes
+        # A read-only server leaves the pool's files as they are: it answers from the fits
+        # kept there, and keeps none of its own.
+        pool.keep_fits = allow_writes
         self._lock = threading.Lock()
         #: Held by every write of this server (see _writes.py).
         self.write_lock = threading.Lock()

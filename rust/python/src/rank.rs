@@ -8,8 +8,9 @@ use onebench_core::rank::{
     JointSolution, Method, RankOptions, RankResult,
 };
 use onebench_core::store::Pool;
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict};
 
 use crate::convert::subset_indexes;
 use crate::errors::invalid;
@@ -25,6 +26,25 @@ pub struct Solution {
 impl Solution {
     fn shared(&self) -> Arc<JointSolution> {
         Arc::clone(&self.inner)
+    }
+}
+
+#[pymethods]
+impl Solution {
+    /// The solution as versioned bytes, for the fit store (`onebench._fit_store`).
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.to_bytes())
+    }
+
+    /// Reads `to_bytes`' layout back; a ValueError for bytes of another format version
+    /// or a damaged copy.
+    #[staticmethod]
+    fn from_bytes(data: &[u8]) -> PyResult<Solution> {
+        JointSolution::from_bytes(data)
+            .map(|inner| Solution {
+                inner: Arc::new(inner),
+            })
+            .ok_or_else(|| PyValueError::new_err("not a joint solution of this format version"))
     }
 }
 

@@ -130,6 +130,103 @@ impl JointSolution {
         }
     }
 
+    /// The solution as bytes that [`JointSolution::from_bytes`] reads back, in this
+    /// and later builds (the fit store of `onebench.ranking` keeps them in the pool).
+    /// Maps are written in key order, so one solution always gives the same bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            64 + 8 * self.skills.len() + 12 * self.samples.len() + 21 * self.deviations.len(),
+        );
+        out.extend_from_slice(MAGIC);
+        put_u32(&mut out, FORMAT);
+        put_len(&mut out, self.skills.len());
+        self.skills
+            .iter()
+            .for_each(|&value| put_f64(&mut out, value));
+        put_len(&mut out, self.samples.len());
+        for (&sample, &difficulty) in self.samples.iter().zip(&self.difficulties) {
+            put_u32(&mut out, sample);
+            put_f64(&mut out, difficulty);
+        }
+        put_len(&mut out, self.locations.len());
+        for (key, value) in sorted(&self.locations) {
+            put_key(&mut out, key);
+            put_f64(&mut out, *value);
+        }
+        put_len(&mut out, self.hubs.len());
+        for (key, hubs) in sorted(&self.hubs) {
+            put_key(&mut out, key);
+            put_f64(&mut out, hubs.scale);
+            put_f64(&mut out, hubs.spread);
+            put_f64(&mut out, hubs.measurer);
+        }
+        put_f64(&mut out, self.tie);
+        put_len(&mut out, self.deviations.len());
+        for ((model, key), value) in sorted(&self.deviations) {
+            put_u32(&mut out, model);
+            put_key(&mut out, key);
+            put_f64(&mut out, *value);
+        }
+        put_len(&mut out, self.deviation_variance.len());
+        for (key, value) in sorted(&self.deviation_variance) {
+            put_key(&mut out, key);
+            put_f64(&mut out, *value);
+        }
+        out
+    }
+
+    /// Reads [`JointSolution::to_bytes`]'s layout; `None` for anything else (another
+    /// format version, a truncated or padded buffer, samples out of order), never a
+    /// partly read solution.
+    pub fn from_bytes(bytes: &[u8]) -> Option<JointSolution> {
+        let mut reader = Reader { bytes };
+        if reader.take(MAGIC.len())? != MAGIC || reader.u32()? != FORMAT {
+            return None;
+        }
+        let skills = reader.list(|reader| reader.f64())?;
+        let pairs = reader.list(|reader| Some((reader.u32()?, reader.f64()?)))?;
+        if pairs.windows(2).any(|pair| pair[0].0 >= pair[1].0) {
+            // `difficulty` looks samples up by binary search.
+            return None;
+        }
+        let (samples, difficulties) = pairs.into_iter().unzip();
+        let locations = reader
+            .list(|reader| Some((reader.key()?, reader.f64()?)))?
+            .into_iter()
+            .collect();
+        let hubs = reader
+            .list(|reader| {
+                let key = reader.key()?;
+                let hubs = Hubs {
+                    scale: reader.f64()?,
+                    spread: reader.f64()?,
+                    measurer: reader.f64()?,
+                };
+                Some((key, hubs))
+            })?
+            .into_iter()
+            .collect();
+        let tie = reader.f64()?;
+        let deviations = reader
+            .list(|reader| Some(((reader.u32()?, reader.key()?), reader.f64()?)))?
+            .into_iter()
+            .collect();
+        let deviation_variance = reader
+            .list(|reader| Some((reader.key()?, reader.f64()?)))?
+            .into_iter()
+            .collect();
+        reader.bytes.is_empty().then_some(JointSolution {
+            skills,
+            samples,
+            difficulties,
+            locations,
+            hubs,
+            tie,
+            deviations,
+            deviation_variance,
+        })
+    }
+
     fn difficulty(&self, sample: usize) -> Option<f64> {
         let sample = u32::try_from(sample).ok()?;
         let found = self.samples.binary_search(&sample).ok()?;
@@ -209,5 +306,151 @@ impl JointSolution {
             }
         }
         new_spreads
+    }
+}
+
+/// The first bytes of [`JointSolution::to_bytes`], then its format version: a new
+/// layout gets a new number, and readers of the old one turn it down.
+const MAGIC: &[u8] = b"onebench-joint-solution\0";
+const FORMAT: u32 = 1;
+
+fn sorted<K: Ord + Copy, V>(map: &HashMap<K, V>) -> Vec<(K, &V)> {
+    let mut entries: Vec<(K, &V)> = map.iter().map(|(&key, value)| (key, value)).collect();
+    entries.sort_unstable_by_key(|&(key, _)| key);
+    entries
+}
+
+fn put_u32(out: &mut Vec<u8>, value: u32) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn put_len(out: &mut Vec<u8>, len: usize) {
+    out.extend_from_slice(&(len as u64).to_le_bytes());
+}
+
+fn put_f64(out: &mut Vec<u8>, value: f64) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+fn put_key(out: &mut Vec<u8>, (index, numeric): (u32, bool)) {
+    put_u32(out, index);
+    out.push(u8::from(numeric));
+}
+
+/// Little-endian fields off the front of a buffer; `None` once it runs short.
+struct Reader<'b> {
+    bytes: &'b [u8],
+}
+
+impl<'b> Reader<'b> {
+    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
+        if self.bytes.len() < n {
+            return None;
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Some(head)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn f64(&mut self) -> Option<f64> {
+        Some(f64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn key(&mut self) -> Option<(u32, bool)> {
+        let index = self.u32()?;
+        match self.take(1)? {
+            [0] => Some((index, false)),
+            [1] => Some((index, true)),
+            _ => None,
+        }
+    }
+
+    /// A length, then that many items; a length longer than the bytes left is refused
+    /// before anything is allocated for it.
+    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let len = usize::try_from(u64::from_le_bytes(self.take(8)?.try_into().ok()?)).ok()?;
+        if len > self.bytes.len() {
+            return None;
+        }
+        (0..len).map(|_| item(self)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used)]
+    use super::*;
+
+    fn example() -> JointSolution {
+        JointSolution {
+            skills: vec![0.5, f64::NAN, -1.25],
+            samples: vec![2, 7, 9],
+            difficulties: vec![0.1, -0.2, 3.0],
+            locations: HashMap::from([((0, false), 0.3), ((1, true), -0.4)]),
+            hubs: HashMap::from([(
+                (0, false),
+                Hubs {
+                    scale: f64::NAN,
+                    spread: 0.7,
+                    measurer: 0.05,
+                },
+            )]),
+            tie: 0.2,
+            deviations: HashMap::from([((0, (0, false)), 0.01), ((2, (1, true)), -0.02)]),
+            deviation_variance: HashMap::from([((0, false), 0.09)]),
+        }
+    }
+
+    /// Equal up to NaN (a model the fit did not rank), bit for bit.
+    fn same(a: &JointSolution, b: &JointSolution) -> bool {
+        a.to_bytes() == b.to_bytes()
+            && a.skills
+                .iter()
+                .map(|x| x.to_bits())
+                .eq(b.skills.iter().map(|x| x.to_bits()))
+            && a.samples == b.samples
+            && a.difficulties == b.difficulties
+            && a.locations == b.locations
+            && a.deviations == b.deviations
+            && a.deviation_variance == b.deviation_variance
+            && a.tie == b.tie
+    }
+
+    #[test]
+    fn bytes_round_trip() {
+        let solution = example();
+        let bytes = solution.to_bytes();
+        let back = JointSolution::from_bytes(&bytes).expect("reads its own bytes");
+        assert!(same(&solution, &back));
+        let empty = JointSolution::default();
+        assert!(same(
+            &empty,
+            &JointSolution::from_bytes(&empty.to_bytes()).expect("reads an empty solution")
+        ));
+    }
+
+    #[test]
+    fn bytes_refuse_what_they_did_not_write() {
+        let bytes = example().to_bytes();
+        for cut in 0..bytes.len() {
+            assert!(
+                JointSolution::from_bytes(&bytes[..cut]).is_none(),
+                "cut at {cut}"
+            );
+        }
+        let mut padded = bytes.clone();
+        padded.push(0);
+        assert!(JointSolution::from_bytes(&padded).is_none());
+        let mut other_format = bytes.clone();
+        other_format[MAGIC.len()] += 1;
+        assert!(JointSolution::from_bytes(&other_format).is_none());
+        let mut huge = bytes.clone();
+        let at = MAGIC.len() + 4;
+        huge[at..at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(JointSolution::from_bytes(&huge).is_none());
     }
 }
