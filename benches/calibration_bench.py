@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import tempfile
 import time
@@ -59,6 +60,9 @@ import numpy as np
 import onebench
 import pandas as pd
 import pyarrow.parquet as pq
+
+# Every fit is timed or scored afresh: no answer kept in a pool by an earlier run.
+os.environ.setdefault("ONEBENCH_FITS", "off")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fidelity_bench import data_dir, kept_groups, real_source

@@ -56,6 +56,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 from onebench.metrics import kendall_tau
 
+# Every fit is timed or scored afresh: no answer kept in a pool by an earlier run.
+os.environ.setdefault("ONEBENCH_FITS", "off")
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _reference import rasch_scores
 from _ties import leaderboard_tau, merge_ties
