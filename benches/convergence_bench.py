@@ -27,9 +27,6 @@ import onebench
 from onebench.metrics import kendall_tau
 from onebench.synthetic import generate
 
-# Every fit is timed or scored afresh: no answer kept in a pool by an earlier run.
-os.environ.setdefault("ONEBENCH_FITS", "off")
-
 #: (structure, binary fraction, missing share) cells.
 CELLS: tuple[tuple[str | None, float, float], ...] = (
     ("benchmarks", 1.0, 0.9),
@@ -97,6 +94,8 @@ def label(cell: tuple[str | None, float, float]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Every fit is timed or scored afresh: no answer kept in a pool by an earlier run.
+    os.environ.setdefault("ONEBENCH_FITS", "off")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=16)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -56,9 +56,6 @@ import pandas as pd
 import pyarrow.parquet as pq
 from onebench.metrics import kendall_tau
 
-# Every fit is timed or scored afresh: no answer kept in a pool by an earlier run.
-os.environ.setdefault("ONEBENCH_FITS", "off")
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _reference import rasch_scores
 from _ties import leaderboard_tau, merge_ties
@@ -453,6 +450,8 @@ def render_lodo(results: dict) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Every fit is timed or scored afresh: no answer kept in a pool by an earlier run.
+    os.environ.setdefault("ONEBENCH_FITS", "off")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="six cells, one seed")

@@ -37,9 +37,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from onebench.metrics import kendall_tau
 
-# Every fit is timed or scored afresh: no answer kept in a pool by an earlier run.
-os.environ.setdefault("ONEBENCH_FITS", "off")
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _ties import leaderboard_tau
 
@@ -276,6 +273,8 @@ def render(results: dict[str, dict], seeds: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Every fit is timed or scored afresh: no answer kept in a pool by an earlier run.
+    os.environ.setdefault("ONEBENCH_FITS", "off")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--json", action="store_true")

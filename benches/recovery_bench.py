@@ -24,9 +24,6 @@ import onebench
 from onebench.metrics import kendall_tau
 from onebench.synthetic import SyntheticData, generate
 
-# Every fit is timed or scored afresh: no answer kept in a pool by an earlier run.
-os.environ.setdefault("ONEBENCH_FITS", "off")
-
 METHODS = ("joint", "plackett-luce", "bradley-terry", "mean")
 CELLS = ((0.1, 0.0), (0.25, 0.0), (0.1, 0.95), (0.25, 0.95))  # (dispersion, missing)
 
@@ -49,6 +46,8 @@ def taus(data: SyntheticData) -> dict[str, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Every fit is timed or scored afresh: no answer kept in a pool by an earlier run.
+    os.environ.setdefault("ONEBENCH_FITS", "off")
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args(argv)
