@@ -90,6 +90,78 @@ pub(crate) fn blocked_step(
     Step::split(step, n, n_cells)
 }
 
+/// The leaderboard scores' covariance (θ_m + Σ_s w_s u_sm, `shares` the w_s) from the full
+/// matrix with the cells eliminated by stratum, the hubs profiled out by the same
+/// elimination: with the skills and hubs as o and the cells as c, the inverse's blocks are
+/// S⁻¹, −X S⁻¹ and K⁻¹ + X S⁻¹ Xᵀ (S the reduced matrix, X = K⁻¹ Mᵀ), so the scores'
+/// covariance is G S⁻¹ Gᵀ + W K⁻¹ Wᵀ with G = P − W X. `scale_free` fixes the skills'
+/// free common shift by a rank-one term, as the dense path does.
+pub(crate) fn blocked_covariance(
+    sums: &Sums,
+    cells: &[Cell],
+    shares: &[f64],
+    scale_free: bool,
+) -> Option<DMatrix<f64>> {
+    let (n, hubs) = (sums.n, sums.hubs);
+    let strata = shares.len();
+    let n_cells = cells.len();
+    if strata == 0 || n_cells != strata * n {
+        return None;
+    }
+    let matrix = full_matrix(sums, cells);
+    let size = matrix.nrows();
+    let rows = n + n_cells;
+    let outer: Vec<usize> = (0..n).chain(rows..rows + hubs).collect();
+    let m = outer.len();
+    let mut reduced = DMatrix::from_fn(m, m, |i, j| matrix[(outer[i], outer[j])]);
+    if scale_free && n > 0 {
+        let mean_diagonal = (0..n).map(|i| reduced[(i, i)]).sum::<f64>() / n as f64;
+        let term = mean_diagonal.abs().max(1e-12) / n as f64;
+        reduced.view_mut((0, 0), (n, n)).add_scalar_mut(term);
+    }
+    // G = P − W X, built stratum by stratum; W K⁻¹ Wᵀ likewise.
+    let mut map = DMatrix::<f64>::zeros(n, m);
+    for i in 0..n {
+        map[(i, i)] = 1.0;
+    }
+    let mut covariance = DMatrix::<f64>::zeros(n, n);
+    for (stratum, &share) in shares.iter().enumerate() {
+        let start = n + stratum * n;
+        let (active, alone): (Vec<usize>, Vec<usize>) = (start..start + n).partition(|&row| {
+            (0..size).any(|column| column != row && matrix[(row, column)] != 0.0)
+        });
+        for &row in &alone {
+            let model = row - start;
+            covariance[(model, model)] += share * share / matrix[(row, row)];
+        }
+        let k = active.len();
+        if k == 0 {
+            continue;
+        }
+        let block = DMatrix::from_fn(k, k, |i, j| matrix[(active[i], active[j])]);
+        let coupling = DMatrix::from_fn(m, k, |i, j| matrix[(outer[i], active[j])]);
+        let cholesky = block.cholesky()?;
+        let solved = cholesky.solve(&coupling.transpose());
+        reduced -= &coupling * &solved;
+        let inverse = cholesky.inverse();
+        for (i, &row) in active.iter().enumerate() {
+            let model = row - start;
+            for j in 0..m {
+                map[(model, j)] -= share * solved[(i, j)];
+            }
+            for (l, &other) in active.iter().enumerate() {
+                covariance[(model, other - start)] += share * share * inverse[(i, l)];
+            }
+        }
+    }
+    let inverse = reduced.cholesky()?.inverse();
+    covariance += &map * inverse * map.transpose();
+    covariance
+        .iter()
+        .all(|value| value.is_finite())
+        .then_some(covariance)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::expect_used)]
@@ -162,6 +234,25 @@ mod tests {
                 assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{a} vs {b}");
             }
             assert!(dense.cells.iter().any(|v| v.abs() > 1e-6));
+        }
+        for scale_free in [false, true] {
+            let dense =
+                crate::rank::joint::intervals::dense_covariance(&sums, &cells, &layout, scale_free)
+                    .expect("positive definite");
+            let blocked = blocked_covariance(&sums, &cells, &layout.deviations.share, scale_free)
+                .expect("positive definite");
+            // Without a prior the common shift's term differs; no centred score sees it.
+            let centred = |covariance: DMatrix<f64>| {
+                let n = covariance.nrows();
+                let centring = DMatrix::<f64>::identity(n, n)
+                    - DMatrix::<f64>::from_element(n, n, 1.0 / n as f64);
+                &centring * covariance * &centring
+            };
+            let (dense, blocked) = (centred(dense), centred(blocked));
+            let largest = dense.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+            for (a, b) in dense.iter().zip(blocked.iter()) {
+                assert!((a - b).abs() <= 1e-9 * largest, "{scale_free}: {a} vs {b}");
+            }
         }
     }
 }

@@ -2,12 +2,14 @@
 //! observed information of the profile posterior (difficulties and hubs profiled out).
 //!
 //! With deviation cells a score θ + Σ w u is linear in the skills and cells, so their
-//! information is built whole and its inverse is their covariance; beyond
-//! [`FISHER_ROWS`] skills and cells (an O(N³) inverse of N = 4096 is a minute on two
-//! cores) there are no Fisher intervals, and the bootstrap gives them. Eliminating each
-//! cell into its skill alone, as the arrowhead step does, is no way round: with the
-//! skill pairs kept and the cells' pairs dropped the information is not positive
-//! definite once the deviations are large (σ² = 0.3 on the objective test's data).
+//! information is built whole and its inverse is their covariance, taken stratum by
+//! stratum (`blocks.rs`: the cells of different strata share no sample), not by a dense
+//! O(N³) inverse; beyond [`FISHER_ROWS`] skills and cells the pass that builds it would
+//! hold too many pairs, and a bootstrap stands in or the intervals are unknown
+//! (`standing.rs`). Eliminating each cell into its skill alone, as the arrowhead step
+//! does, is no way round: with the skill pairs kept and the cells' pairs dropped the
+//! information is not positive definite once the deviations are large (σ² = 0.3 on the
+//! objective test's data).
 
 use nalgebra::DMatrix;
 
@@ -18,10 +20,10 @@ use super::layout::Layout;
 use super::pass::{self, PassInput};
 use super::solve;
 use super::state::State;
-use super::{binary, centre, deviations, prior};
+use super::{binary, blocks, centre, deviations, prior};
 
 /// Most skills plus cells Fisher intervals are computed for: their pass holds pairs of
-/// that side per accumulator (4096² values, 128 MiB) and their inverse is O(N³).
+/// that side per accumulator (4096² values, 128 MiB).
 const FISHER_ROWS: usize = 4096;
 
 /// The scores' covariance, in ranked-model order, or why there is none: the
@@ -82,8 +84,23 @@ fn fisher_covariance(
         &state.deviation_variance,
         &mut sums,
     );
-    let information = profile_hubs(solve::full_matrix(&sums, &cells), sums.rows)?;
-    whole_covariance(information, layout, alpha == 0.0)
+    if cells.is_empty() {
+        dense_covariance(&sums, &cells, layout, alpha == 0.0)
+    } else {
+        blocks::blocked_covariance(&sums, &cells, &layout.deviations.share, alpha == 0.0)
+    }
+}
+
+/// The scores' covariance by the dense inverse of the whole information (skills and
+/// cells, hubs profiled out).
+pub(crate) fn dense_covariance(
+    sums: &super::sums::Sums,
+    cells: &[solve::Cell],
+    layout: &Layout,
+    scale_free: bool,
+) -> Option<DMatrix<f64>> {
+    let information = profile_hubs(solve::full_matrix(sums, cells), sums.rows)?;
+    whole_covariance(information, layout, scale_free)
 }
 
 /// The information of the first `rows` parameters with the rest (the hubs) profiled out:
