@@ -85,7 +85,10 @@ def run_rank(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any],
         min_samples=args.min_samples,
         form=args.form,
     )
-    return leaderboard.to_dict(), str(leaderboard)
+    # Only the form that is printed.
+    if args.json:
+        return leaderboard.to_dict(), ""
+    return {}, str(leaderboard)
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
