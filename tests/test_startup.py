@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import onebench
 import pytest
@@ -71,6 +72,40 @@ def test_the_exceptions_load_with_the_package() -> None:
 )
 def test_help_and_argument_errors_load_nothing_heavy(argv: list[str]) -> None:
     assert _loaded_after(_cli(argv)) == []
+
+
+def _small_pool(path: Path) -> Path:
+    pool = onebench.Pool.create(path)
+    pool.add_samples(
+        {"sample_id": ["q1", "q2", "q3"], "benchmark": ["up", "up", "down"], "text": ["a"] * 3}
+    )
+    pool.add_models(["m1", "m2"])
+    pool.add_measurements(
+        {
+            "sample_id": ["q1", "q1", "q2", "q2", "q3", "q3"],
+            "model": ["m1", "m2"] * 3,
+            "score": [1, 0, 1, 0, 0, 1],
+        },
+        kind="binary",
+        source="test",
+    )
+    return path
+
+
+@pytest.mark.parametrize("selection", [[], ["--benchmark", "up"]], ids=["whole", "benchmark"])
+def test_rank_json_loads_neither_pyarrow_nor_pandas(tmp_path: Path, selection: list[str]) -> None:
+    pool = _small_pool(tmp_path / "pool")
+    argv = ["rank", "--json", "--method", "mean", "--pool", str(pool), *selection]
+    code = (
+        "from onebench.cli import main\n"
+        "import contextlib, io\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    assert main({argv!r}) == 0\n"
+        "assert json.loads(out.getvalue())['models']"
+    )
+    # numpy is the fit's; the tables' pyarrow and pandas are not needed to rank.
+    assert _loaded_after(code) == ["numpy"]
 
 
 def test_a_public_name_loads_its_module() -> None:
