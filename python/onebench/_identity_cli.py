@@ -10,7 +10,6 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ._identity import ModelMapping, suggest
 from ._table import format_table
 from .exceptions import InvalidInputError
 
@@ -21,7 +20,8 @@ __all__ = ["FORMATS", "add_import_arguments", "add_models_commands", "run_import
 
 # The importers' format names, for `--format`'s choices: registering them means importing
 # every importer (numpy, pyarrow, the pool), which the parser must not do for `--help` or a
-# mistyped option. tests/test_startup.py checks this list against the registry.
+# mistyped option (._identity, dataclass-based, loads in the commands too).
+# tests/test_startup.py checks this list against the registry.
 FORMATS = (
     "alpaca-eval",
     "arena",
@@ -60,6 +60,7 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def run_import(args: argparse.Namespace, pool_path: Any) -> tuple[dict, str]:
+    from ._identity import ModelMapping
     from .importers import commit_sources, read_sources
     from .pool import Pool
 
@@ -159,6 +160,7 @@ def _list(pool: Pool) -> tuple[dict, str]:
 
 
 def _suggest(args: argparse.Namespace, pool_path: Any) -> tuple[dict, str]:
+    from ._identity import ModelMapping, suggest
     from .importers import read_sources
     from .importers._planning import model_names
     from .pool import Pool
@@ -199,6 +201,8 @@ def _suggest(args: argparse.Namespace, pool_path: Any) -> tuple[dict, str]:
 
 
 def _alias(args: argparse.Namespace, pool: Pool) -> tuple[dict, str]:
+    from ._identity import ModelMapping
+
     if args.file:
         mapping = ModelMapping.load(args.file)
     elif args.model and args.aliases:
