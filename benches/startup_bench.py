@@ -7,8 +7,9 @@
 Times ``python -c "import onebench"``, ``onebench --help``, an argument error
 (``onebench rank --bogus``) and ``onebench rank --json`` on the dense 100 models x 10k
 samples pool of ``rank_bench.py`` (``dense-100x10k``, built once in a temporary folder or
-given with ``--pool``), with the default method and with ``--method mean``, whose fit takes
-a few milliseconds, so that its time is what the command costs beyond the fit. Each command
+given with ``--pool``), with the default method, with ``--method mean``, whose fit takes a
+few milliseconds, so that its time is what the command costs beyond the fit, and with
+``--method plackett-luce``, the method of ``rank_bench.py``'s timings. Each command
 runs ``--runs`` times in a fresh process after one warm-up run; the table gives the median
 and the fastest wall time and the median CPU time (user + system) of the process. The
 in-process figures (``Pool.open`` and ``Pool.rank`` alone, in one process) say how much of
@@ -191,6 +192,11 @@ def main(argv: list[str] | None = None) -> int:
             ("onebench rank --bogus (argument error)", [*onebench, "rank", "--bogus"], 2),
             (f"onebench rank --json ({POOL_SPEC}, default method)", rank, 0),
             (f"onebench rank --json --method mean ({POOL_SPEC})", [*rank, "--method", "mean"], 0),
+            (
+                f"onebench rank --json --method plackett-luce ({POOL_SPEC})",
+                [*rank, "--method", "plackett-luce"],
+                0,
+            ),
         ]
         print(
             f"{args.runs} runs each after one warm-up; bytecode "
@@ -208,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         print()
         for name, tree_env in zip(names, envs, strict=True):
-            for method in (None, "mean"):
+            for method in (None, "mean", "plackett-luce"):
                 opened, ranked = _in_process(pool, tree_env, method)
                 print(
                     f"{name}, in one process, {method or 'default'} method: Pool.open "
