@@ -22,12 +22,15 @@ def benchmark_samples(
     the whole pool); exits naming ``command`` when the benchmarks hold no samples."""
     if not benchmarks:
         return None
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    table = pool.samples()
-    chosen = pc.is_in(table.column("benchmark"), value_set=pa.array(list(benchmarks)))
-    samples = table.column("sample_id").filter(chosen).to_pylist()
+    # The core's columns as lists, not Pool.samples(): that table loads pyarrow and
+    # converts every text and metadata value: 0.27 s on 10k samples against 8 ms.
+    ids, sample_benchmarks = pool._inner.sample_columns()[:2]
+    wanted = set(benchmarks)
+    samples = [
+        sample
+        for sample, benchmark in zip(ids, sample_benchmarks, strict=True)
+        if benchmark in wanted
+    ]
     if not samples:
         raise SystemExit(f"onebench {command}: no samples in benchmark(s) {', '.join(benchmarks)}")
     return samples

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -100,6 +99,8 @@ def resolve_benchmarks(pool: Any, names: list[str]) -> list[str]:
 
 
 def _option(text: str) -> tuple[str, Any]:
+    import json  # here, not at the top: the parser loads this module for `--help`
+
     key, separator, value = text.partition("=")
     if not separator or not key:
         raise InvalidInputError(

@@ -8,30 +8,39 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ._identity import ModelMapping, suggest
 from ._table import format_table
 from .exceptions import InvalidInputError
-from .pool import Pool
 
-__all__ = ["add_import_arguments", "add_models_commands", "run_import", "run_models"]
+if TYPE_CHECKING:
+    from .pool import Pool
+
+__all__ = ["FORMATS", "add_import_arguments", "add_models_commands", "run_import", "run_models"]
+
+# The importers' format names, for `--format`'s choices: registering them means importing
+# every importer (numpy, pyarrow, the pool), which the parser must not do for `--help` or a
+# mistyped option (._identity, dataclass-based, loads in the commands too).
+# tests/test_startup.py checks this list against the registry.
+FORMATS = (
+    "alpaca-eval",
+    "arena",
+    "helm",
+    "inspect",
+    "lm-eval",
+    "long",
+    "open-llm-leaderboard",
+)
 
 
 def add_import_arguments(parser: argparse.ArgumentParser) -> None:
-    from .importers import importer_names
-
     parser.add_argument(
         "files",
         nargs="+",
         metavar="SOURCE",
         help="result files or folders (the format of each is detected)",
     )
-    parser.add_argument(
-        "--format", choices=importer_names(), help="read every SOURCE in this format"
-    )
+    parser.add_argument("--format", choices=FORMATS, help="read every SOURCE in this format")
     parser.add_argument("--source", help="provenance source name (default: per format)")
     parser.add_argument("--model", help="the model, for files that do not name it")
     parser.add_argument("--metric", help="the per-sample metric to take, where there are several")
@@ -51,7 +60,9 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def run_import(args: argparse.Namespace, pool_path: Any) -> tuple[dict, str]:
+    from ._identity import ModelMapping
     from .importers import commit_sources, read_sources
+    from .pool import Pool
 
     mapping = ModelMapping.load(args.models) if args.models else None
     # Read (and check) everything before the pool is created or written to.
@@ -110,6 +121,8 @@ def add_models_commands(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run_models(args: argparse.Namespace, pool_path: Any) -> tuple[dict, str]:
+    from .pool import Pool
+
     if args.verb == "list":
         return _list(Pool.open(pool_path))
     if args.verb == "suggest":
@@ -118,6 +131,8 @@ def run_models(args: argparse.Namespace, pool_path: Any) -> tuple[dict, str]:
 
 
 def _measurement_counts(pool: Pool) -> dict[str, int]:
+    import numpy as np
+
     core = pool._inner
     ids = pool.model_ids()
     counts = np.zeros(len(ids), dtype=np.int64)
@@ -145,8 +160,10 @@ def _list(pool: Pool) -> tuple[dict, str]:
 
 
 def _suggest(args: argparse.Namespace, pool_path: Any) -> tuple[dict, str]:
+    from ._identity import ModelMapping, suggest
     from .importers import read_sources
     from .importers._planning import model_names
+    from .pool import Pool
 
     pool_models: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
@@ -184,6 +201,8 @@ def _suggest(args: argparse.Namespace, pool_path: Any) -> tuple[dict, str]:
 
 
 def _alias(args: argparse.Namespace, pool: Pool) -> tuple[dict, str]:
+    from ._identity import ModelMapping
+
     if args.file:
         mapping = ModelMapping.load(args.file)
     elif args.model and args.aliases:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-import pyarrow as pa
-
 if TYPE_CHECKING:
+    # Only an annotation here: ranking does not load pyarrow.
+    import pyarrow as pa
+
     from .pool import Pool
     from .ranking import Leaderboard
 

@@ -8,14 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import pyarrow as pa
 
 from ._atomic import write_atomic
-from ._export import measurement_table
-from ._measurements import KINDS
 from .exceptions import InvalidInputError, UnknownIdError
 
+# pyarrow (and ._export, ._measurements, which load it) is imported by the methods that
+# build tables: a command that only ranks or reads ids does not pay for it.
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from . import _core
     from .pool import Pool, PoolStats
 
@@ -32,6 +33,8 @@ class PoolReads:
     def samples(self) -> pa.Table:
         """The sample table: ``sample_id``, ``benchmark``, ``modality``, ``text``,
         ``references``, ``metadata`` (JSON), ``content_hash``, ``metric``."""
+        import pyarrow as pa
+
         ids, benchmarks, modalities, texts, references, metadata, hashes, metrics = (
             self._inner.sample_columns()
         )
@@ -52,6 +55,8 @@ class PoolReads:
         """Other sources' copies of samples (found by content hash on import):
         ``sample_id`` (the copy's own id, which resolves to the sample), ``same_as``
         (the sample), ``benchmark``, ``text``, ``references``, ``metadata`` (JSON)."""
+        import pyarrow as pa
+
         ids, same_as, benchmarks, texts, references, metadata = self._inner.sample_copies()
         return pa.table(
             {
@@ -69,6 +74,8 @@ class PoolReads:
 
     def models(self) -> pa.Table:
         """The model table: ``model``, ``aliases``, ``metadata`` (JSON)."""
+        import pyarrow as pa
+
         ids, aliases, metadata = self._inner.model_columns()
         return pa.table(
             {
@@ -90,6 +97,8 @@ class PoolReads:
         'binary', 'numeric', 'pairwise', 'ranking') select a part; a pairwise row or a
         ranking belongs to every model it names.
         """
+        from ._export import measurement_table
+
         return measurement_table(self._inner, *self._selection(samples, models, kinds))
 
     def export(
@@ -104,7 +113,10 @@ class PoolReads:
         ``directory`` (readable by DuckDB, Polars, Spark); returns their paths. The filters
         are those of :meth:`measurements`; the sample and model tables keep the selected
         rows. Each file appears whole or not at all (written aside, then renamed)."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
+
+        from ._export import measurement_table
 
         sample_mask, model_mask, kind_set = self._selection(samples, models, kinds)
         sample_table, model_table = self.samples(), self.models()
@@ -144,6 +156,8 @@ class PoolReads:
                 model_mask[index] = True
         kind_set = None
         if kinds is not None:
+            from ._measurements import KINDS
+
             kind_set = frozenset([kinds] if isinstance(kinds, str) else kinds)
             unknown = sorted(kind_set - set(KINDS))
             if unknown:

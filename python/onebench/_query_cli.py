@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "FIELDS",
     "add_embed_arguments",
     "add_query_arguments",
     "embed_after_import",
@@ -16,9 +17,15 @@ __all__ = [
 ]
 
 
+# onebench.query.FIELDS: the query package loads numpy and the search stack, which the
+# parser must not for `--help`; tests/test_startup.py checks that the two agree.
+FIELDS = ("text", "references", "image", "metadata")
+
+
 def add_query_arguments(parser: argparse.ArgumentParser) -> None:
-    from .query import FIELDS
-    from .ranking import DEFAULT_METHOD, METHODS
+    from ._rank_cli import DEFAULT_METHOD, rank_methods
+
+    methods = rank_methods()
 
     parser.add_argument("text", nargs="?", help="the capability, in words")
     parser.add_argument("--image", help="query by an example image (a file) instead of text")
@@ -63,7 +70,7 @@ def add_query_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list", action="store_true", help="list the saved benchmarks")
     parser.add_argument("--rank", action="store_true", help="rank the models on the benchmark")
     parser.add_argument(
-        "--rank-method", default=DEFAULT_METHOD, choices=METHODS, help=f"(default {DEFAULT_METHOD})"
+        "--rank-method", default=DEFAULT_METHOD, choices=methods, help=f"(default {DEFAULT_METHOD})"
     )
     parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap replicates for --rank")
     parser.add_argument(
@@ -77,8 +84,6 @@ def add_query_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_embed_arguments(parser: argparse.ArgumentParser) -> None:
-    from .query import FIELDS
-
     parser.add_argument("--encoder", help="encoder name or path (default all-MiniLM-L6-v2)")
     parser.add_argument(
         "--field", action="append", choices=FIELDS, help="what to embed (repeatable; default: text)"

@@ -14,16 +14,34 @@ from typing import Any
 
 from ._cli_benchmarks import benchmark_samples
 
-__all__ = ["add_export_arguments", "add_rank_arguments", "run_export", "run_rank"]
+__all__ = [
+    "DEFAULT_METHOD",
+    "add_export_arguments",
+    "add_rank_arguments",
+    "rank_methods",
+    "run_export",
+    "run_rank",
+]
+
+# onebench.ranking.DEFAULT_METHOD, which the parser cannot import without numpy (the
+# help of `rank` and `query` names it); tests/test_startup.py checks that the two agree.
+DEFAULT_METHOD = "joint"
+
+
+def rank_methods() -> list[str]:
+    """onebench.ranking.METHODS, from the Rust core directly: the core loads in a
+    millisecond, onebench.ranking pulls in numpy."""
+    from . import _core
+
+    return _core.rank_dataset_methods()
 
 
 def add_rank_arguments(parser: argparse.ArgumentParser) -> None:
-    from .ranking import DEFAULT_METHOD, METHODS
-
+    methods = rank_methods()
     parser.add_argument(
         "--method",
         default=DEFAULT_METHOD,
-        choices=METHODS,
+        choices=methods,
         help=f"(default {DEFAULT_METHOD}; onebench: ONEBench's estimator)",
     )
     parser.add_argument("--ci", type=float, default=0.95, help="confidence level (default 0.95)")
@@ -67,7 +85,10 @@ def run_rank(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any],
         min_samples=args.min_samples,
         form=args.form,
     )
-    return leaderboard.to_dict(), str(leaderboard)
+    # Only the form that is printed.
+    if args.json:
+        return leaderboard.to_dict(), ""
+    return {}, str(leaderboard)
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:

@@ -58,8 +58,9 @@ def run_samples(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, An
         ],
     }
 
-    def cell(value: float, digits: int = 2) -> str:
-        return "-" if math.isnan(value) else f"{value:.{digits}f}"
+    def cell(value: float | None, digits: int = 2) -> str:
+        # Samples no ranked model has a binary or numeric measurement of come back null.
+        return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
     body = [
         [

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
 import signal
 import sys
@@ -16,7 +14,8 @@ from .exceptions import OnebenchError
 
 __all__ = ["main"]
 
-log = logging.getLogger("onebench")
+# json and logging load after the arguments parse: `--help` and a mistyped option exit
+# before either is needed. The commands' own modules load in their handlers.
 
 
 def _pool_path(value: str | None) -> Path:
@@ -25,7 +24,12 @@ def _pool_path(value: str | None) -> Path:
 
 def _emit(args: argparse.Namespace, payload: dict, text: str) -> None:
     # JSON escapes every non-ASCII character; the text is escaped for the terminal.
-    print(json.dumps(payload, indent=2) if args.json else terminal_safe(text))
+    if args.json:
+        import json
+
+        print(json.dumps(payload, indent=2))
+    else:
+        print(terminal_safe(text))
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -258,6 +262,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    import logging
+
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="onebench: %(message)s",

@@ -12,15 +12,16 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._columns import as_table
-from ._inputs import measurement_arguments, model_columns, same_as, sample_columns
-from ._measurements import caller_error
 from ._pool_queries import PoolQueries
 from ._pool_ranking import PoolRanking
 from ._pool_reads import PoolReads
 from .exceptions import InvalidInputError
 
 __all__ = ["CommitReport", "Pool", "PoolStats"]
+
+# The writers' input handling (._columns, ._inputs, ._measurements) loads pyarrow and its
+# compute module, which a read-only command (`onebench rank`) does not need: each `add_*`
+# method imports it when called.
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,9 @@ class Pool(PoolReads, PoolRanking, PoolQueries):
         A ``same_as`` column marks a row as another source's copy of a pool sample (the
         same question): it is kept as that sample's second provenance, and its id then
         names that sample (see :meth:`sample_copies`)."""
+        from ._columns import as_table
+        from ._inputs import same_as, sample_columns
+
         table = as_table(data, "samples")
         return CommitReport(**self._inner.add_samples(*sample_columns(table), same_as(table)))
 
@@ -142,6 +146,8 @@ class Pool(PoolReads, PoolRanking, PoolQueries):
         """Adds models: a list of ids, or a table with ``model`` and optionally ``aliases``
         (list of strings); other columns become metadata. Existing models gain the new
         aliases and metadata."""
+        from ._inputs import model_columns
+
         return CommitReport(**self._inner.add_models(*model_columns(data)))
 
     def add_measurements(
@@ -171,6 +177,9 @@ class Pool(PoolReads, PoolRanking, PoolQueries):
         ``samples`` and ``models`` (as for :meth:`add_samples` / :meth:`add_models`) are
         registered in the same commit: if any row is bad, none of them is added either.
         """
+        from ._inputs import measurement_arguments
+        from ._measurements import caller_error
+
         arguments, parts = measurement_arguments(
             data, kind, higher_is_better, source, grader, judge, time, extra, samples, models
         )
@@ -188,6 +197,8 @@ class Pool(PoolReads, PoolRanking, PoolQueries):
         models of the batches before it. If any row of any batch is bad, nothing of any
         batch is written; the error carries ``batch``, the bad batch's position.
         """
+        from ._inputs import measurement_arguments
+
         arguments = []
         for index, batch in enumerate(batches):
             options = dict(batch)
