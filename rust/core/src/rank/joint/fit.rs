@@ -42,6 +42,10 @@ pub(crate) struct Fitted {
 /// accumulator holds rows² values (4096²: 128 MiB).
 const FULL_ROWS: usize = 4096;
 
+/// Flops a pass spends per measurement entry, about: what a factorisation is weighed
+/// against.
+const PASS_FLOPS: f64 = 100.0;
+
 /// Most flops of one factorisation of the full step (a fraction of a second on two
 /// cores): dense below 1200 parameters, by blocks of cells (`blocks.rs`) with them.
 const FACTORISE: f64 = 2e9;
@@ -59,7 +63,13 @@ pub(crate) fn use_full(layout: &Layout) -> bool {
     };
     let affordable = pair_work <= (8.0 * layout.entries).max(2e8);
     if cells == 0 {
-        return layout.n_parameters <= 1200 && affordable;
+        // Nor may the factorisation dwarf the pass: on a small sample of a pool of many
+        // models (the cross-validation's), a dense step of 1,000 skills costs a hundred
+        // passes over the data, and the arrowhead steps are the cheaper way there.
+        let factorise = (layout.n_parameters as f64).powi(3) / 3.0;
+        return layout.n_parameters <= 1200
+            && affordable
+            && factorise <= (PASS_FLOPS * layout.entries).max(1e8);
     }
     let (per, strata) = (
         (cells / layout.deviations.n_strata().max(1)) as f64,
