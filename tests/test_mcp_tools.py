@@ -83,6 +83,14 @@ async def test_rank_models_matches_the_python_api(pool: onebench.Pool) -> None:
         by_ids = await call(client, "rank_models", sample_ids=ids, method="mean")
     expected = pool.rank()
     assert [row["model"] for row in whole["models"]] == expected.models
+    # The joint model's form and why travel with the leaderboard; other methods have none.
+    assert expected.model_form is not None
+    assert whole["model_form"]["name"] == expected.model_form.name
+    assert whole["model_form"]["chosen_by"] == "cross-validation"
+    assert [c["form"] for c in whole["model_form"]["candidates"]] == [
+        c.form for c in expected.model_form.candidates
+    ]
+    assert by_ids["model_form"] is None
     assert whole["selection"] == {
         "kind": "pool",
         "description": "the whole pool",

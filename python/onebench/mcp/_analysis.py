@@ -21,6 +21,7 @@ from ._models import (
     GroupComparison,
     GroupStanding,
     LeaderboardResult,
+    ModelFormResult,
     ModelProfile,
     ModelStanding,
     SampleSelection,
@@ -68,6 +69,11 @@ def leaderboard_result(
         hidden=list(leaderboard.hidden),
         converged=leaderboard.converged,
         notes=list(leaderboard.notes),
+        model_form=(
+            None
+            if leaderboard.model_form is None
+            else ModelFormResult.model_validate(leaderboard.model_form.to_dict())
+        ),
     )
 
 

@@ -64,6 +64,24 @@ class ModelStanding(BaseModel):
     n_samples: int = Field(description="distinct samples the model was measured on")
 
 
+class FormCandidateResult(BaseModel):
+    form: str = Field(description="the candidate form, e.g. 'core+spreads'")
+    parts: list[str]
+    log_likelihood: float | None = Field(description="held-out log-likelihood per measurement")
+    gain: float | None = Field(description="gain over the form it was compared with")
+    standard_error: float | None = Field(description="the gain's standard error (by sample)")
+    kept: bool
+
+
+class ModelFormResult(BaseModel):
+    name: str = Field(description="the joint model's form: 'core', 'full' or 'core+part+...'")
+    parts: list[str] = Field(description="parts beyond the core: spreads, deviations, measurer")
+    chosen_by: str = Field(description="'cross-validation' or 'given'")
+    reason: str
+    measurements: int = Field(description="held-out measurements the candidates were scored on")
+    candidates: list[FormCandidateResult]
+
+
 class LeaderboardResult(BaseModel):
     selection: SampleSelection
     method: str
@@ -81,6 +99,10 @@ class LeaderboardResult(BaseModel):
     )
     converged: bool
     notes: list[str]
+    model_form: ModelFormResult | None = Field(
+        default=None,
+        description="the joint model's form and why (null for the other methods)",
+    )
 
 
 class GroupComparison(BaseModel):
