@@ -162,3 +162,22 @@ def test_benchmark_option_selects_its_samples(
         with pytest.raises(SystemExit, match=f"onebench {command[0]}: no samples in benchmark"):
             main([*command, "--pool", path, "--benchmark", "nowhere"])
     assert not (tmp_path / "none").exists()
+
+
+def test_version_and_python_dash_m() -> None:
+    import subprocess
+    import sys
+
+    import onebench
+
+    for command in (["onebench", "--version"], [sys.executable, "-m", "onebench", "--version"]):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == f"onebench {onebench.__version__}"
+    done = subprocess.run(
+        [sys.executable, "-m", "onebench", "rank", "--bogus"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2 and "--bogus" in done.stderr

@@ -147,6 +147,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the installed version, read only when asked (the Rust core's, the one
+    version of the package, which Cargo holds and maturin writes into the metadata)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import version
+
+        print(f"onebench {version('onebench')}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -159,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="onebench",
         description="Sample-level benchmarking: pool samples, rank models on any capability.",
     )
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser("init", parents=[common], help="create an empty pool").set_defaults(
