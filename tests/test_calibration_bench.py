@@ -4,29 +4,13 @@ covers the full-data accuracy on a dense binary synthetic pool thinned at random
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import numpy as np
 import pandas as pd
 import pytest
+from _benches import load_bench
 from onebench.synthetic import generate
 
-
-def _bench() -> ModuleType:
-    path = Path(__file__).parents[1] / "benches" / "calibration_bench.py"
-    spec = importlib.util.spec_from_file_location("calibration_bench", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # Its dataclasses resolve their annotations through sys.modules.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = load_bench("calibration_bench")
 
 
 def _synthetic(n_models: int, n_samples: int, seed: int):

@@ -7,31 +7,19 @@ expected failure (``BELOW_BAR``). The Rasch reference itself recovers a known or
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
+from _benches import load_bench
 from onebench.metrics import kendall_tau
 
 TOLERANCE = 0.01  # the issue's: joint >= max(mean, onebench, rasch) - 0.01
 AHEAD_OF_MEAN = 0.05
 
 
-def _bench() -> ModuleType:
-    path = Path(__file__).parents[1] / "benches" / "fidelity_bench.py"
-    spec = importlib.util.spec_from_file_location("fidelity_bench", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # Its dataclasses resolve their annotations through sys.modules.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = load_bench("fidelity_bench")
 Cell = bench.Cell
 reference = sys.modules["_reference"]
 

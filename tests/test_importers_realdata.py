@@ -4,7 +4,6 @@ random and structured removal (``benches/realdata_bench.py`` prints the full tab
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -15,18 +14,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from _benches import load_bench
 from onebench.cli import main
 
 SOURCES = ("mmlu_pro", "alpaca_eval", "arena_bench_v1", "chembench_irt")
 
 
 def _bench() -> ModuleType:
-    path = Path(__file__).parents[1] / "benches" / "realdata_bench.py"
-    spec = importlib.util.spec_from_file_location("realdata_bench", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("realdata_bench")
 
 
 def _per_model(table: pa.Table, key: str = "model", value: str = "score") -> dict[str, float]:

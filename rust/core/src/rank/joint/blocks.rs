@@ -167,12 +167,10 @@ mod tests {
     #![allow(clippy::expect_used)]
 
     use super::*;
-    use crate::rank::joint::centre::Centre;
     use crate::rank::joint::layout::layout;
     use crate::rank::joint::objective_tests::mixed;
-    use crate::rank::joint::pass::{self, PassInput};
+    use crate::rank::joint::solve;
     use crate::rank::joint::state::State;
-    use crate::rank::joint::{binary, deviations, prior, solve};
     use crate::rank::lists::Selection;
     use crate::rank::JointForm;
 
@@ -190,32 +188,8 @@ mod tests {
         for (index, value) in state.deviations.iter_mut().enumerate() {
             *value = 0.1 * ((index % 7) as f64 - 3.0);
         }
-        let variance = state.spread_variance(&layout);
-        let centre = Centre::all(&layout);
-        let effective = state.effective_skills(&layout);
-        let input = PassInput {
-            selection,
-            layout: &layout,
-            parameters: &state.parameters,
-            spread_variance: &variance,
-            tie: state.tie,
-            steps: 2,
-            small: binary::SMALL,
-            full: true,
-            dropped: false,
-            centre: &centre,
-            objective: false,
-            effective: &effective,
-        };
-        let mut items = state.items.clone();
-        let mut sums = pass::run(&input, &mut items);
-        prior::complete_sums(&layout, &centre, &state.parameters, 0.5, &[], &mut sums);
-        let cells = deviations::system(
-            &layout,
-            &state.deviations,
-            &state.deviation_variance,
-            &mut sums,
-        );
+        let (sums, cells) =
+            crate::rank::joint::intervals::full_system(&selection, &layout, &state, 0.5);
         let locations: Vec<usize> = layout
             .location_parameter
             .iter()

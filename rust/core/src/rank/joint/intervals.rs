@@ -20,6 +20,7 @@ use super::layout::Layout;
 use super::pass::{self, PassInput};
 use super::solve;
 use super::state::State;
+use super::sums::Sums;
 use super::{binary, blocks, centre, deviations, prior};
 
 /// Most skills plus cells Fisher intervals are computed for: their pass holds pairs of
@@ -58,6 +59,22 @@ fn fisher_covariance(
     state: &State,
     alpha: f64,
 ) -> Option<DMatrix<f64>> {
+    let (sums, cells) = full_system(selection, layout, state, alpha);
+    if cells.is_empty() {
+        dense_covariance(&sums, &cells, layout, alpha == 0.0)
+    } else {
+        blocks::blocked_covariance(&sums, &cells, &layout.deviations.share, alpha == 0.0)
+    }
+}
+
+/// A full pass's sums at `state` (the skills' and cells' pairs included, the prior's terms
+/// completed) and the cells' rows: the whole Newton system.
+pub(crate) fn full_system(
+    selection: &Selection,
+    layout: &Layout,
+    state: &State,
+    alpha: f64,
+) -> (Sums, Vec<solve::Cell>) {
     let mut items = state.items.clone();
     let variance = state.spread_variance(layout);
     let centre = centre::Centre::all(layout);
@@ -84,17 +101,13 @@ fn fisher_covariance(
         &state.deviation_variance,
         &mut sums,
     );
-    if cells.is_empty() {
-        dense_covariance(&sums, &cells, layout, alpha == 0.0)
-    } else {
-        blocks::blocked_covariance(&sums, &cells, &layout.deviations.share, alpha == 0.0)
-    }
+    (sums, cells)
 }
 
 /// The scores' covariance by the dense inverse of the whole information (skills and
 /// cells, hubs profiled out).
 pub(crate) fn dense_covariance(
-    sums: &super::sums::Sums,
+    sums: &Sums,
     cells: &[solve::Cell],
     layout: &Layout,
     scale_free: bool,
