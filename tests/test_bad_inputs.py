@@ -114,6 +114,20 @@ BAD_FILES = {
     ),
     "missing score column": (_csv(b"sample_id,model,kind\nt/0,good,binary\n"), ["score"]),
     "csv score out of range": (_csv(_HEADER + b"t/0,good,binary,inf\n"), ["score", "row 0"]),
+    "no kind column": (_csv(b"sample_id,model,score\nt/0,good,1\n"), ["'kind'"]),
+    "jsonl int model": (
+        _jsonl(b'{"sample_id": "t/0", "model": 7, "kind": "binary", "score": 1}\n'),
+        ["model", "int64"],
+    ),
+    "jsonl ranking of numbers": (
+        _jsonl(b'{"sample_id": "t/0", "kind": "ranking", "ranking": [1, 2]}\n'),
+        ["ranking", "lists of model ids"],
+    ),
+    "jsonl score text on line 3": (
+        _jsonl(b'{"sample_id": "t/0", "model": "good", "kind": "binary", "score": "1"}\n\n'
+               b'{"sample_id": "t/1", "model": "good", "kind": "binary", "score": "x"}\n'),
+        ["score", "line 3", "'x'"],
+    ),
 }  # fmt: skip
 
 
