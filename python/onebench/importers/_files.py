@@ -28,6 +28,7 @@ __all__ = [
     "head",
     "json_document",
     "json_records",
+    "parquet_columns",
     "read_table",
     "require",
 ]
@@ -199,13 +200,33 @@ def check_utf8(path: Path, chunk: int = 1 << 20) -> None:
             lines += data.count(b"\n")
 
 
+#: What reading a damaged Parquet file raises: Arrow's errors, and a column name that is
+#: no UTF-8 (pyarrow decodes names without catching).
+PARQUET_ERRORS = (pa.ArrowInvalid, OSError, UnicodeDecodeError)
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """A Parquet file's column names, from its footer; an error naming the file if it
+    cannot be read (truncated, not Parquet, damaged names)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except PARQUET_ERRORS as error:
+        raise file_error(path, f"cannot be read as Parquet ({error})") from error
+
+
 def _parquet_table(path: Path) -> pa.Table:
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+        names = table.column_names
+    except UnicodeDecodeError as error:  # a column name that is no UTF-8
+        raise file_error(path, f"cannot be read as Parquet ({error})") from None
     # Parquet strings are not checked on read: a column of bad bytes would fail later,
     # when a value is first turned into a Python string.
-    for name in table.column_names:
+    for name in names:
         try:
             table.column(name).validate(full=True)
         except pa.ArrowInvalid as error:

@@ -13,9 +13,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..exceptions import InvalidInputError
 from ._base import ImportOptions, Source, importer
 from ._commit import FILE, LINE
-from ._files import file_error, head, read_table
+from ._files import file_error, head, parquet_columns, read_table
 from ._long_checks import ID_COLUMNS, checked_table
 
 __all__ = ["LongFormat"]
@@ -31,11 +32,9 @@ def _columns(path: Path) -> list[str]:
     """Column names without reading the table (Parquet schema, CSV header, first JSON
     line); empty when the file does not look like a table."""
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
         try:
-            return list(pq.read_schema(path).names)
-        except (pa.ArrowInvalid, OSError):
+            return parquet_columns(path)
+        except InvalidInputError:
             return []
     text = head(path, 16384).removeprefix("\ufeff")  # a byte order mark (Excel's CSV)
     if path.suffix == ".csv":
@@ -75,12 +74,10 @@ class LongFormat:
         if path.is_dir() or path.suffix not in _SUFFIXES:
             return None
         if path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
             try:
-                found = list(pq.read_schema(path).names)
-            except (pa.ArrowInvalid, OSError) as error:
-                return f"it cannot be read as Parquet ({error})"
+                found = parquet_columns(path)
+            except InvalidInputError as error:
+                return f"it cannot be read as Parquet ({error.__cause__})"
         elif path.suffix == ".csv":
             found = _columns(path)
         else:
