@@ -73,6 +73,7 @@ class LongFormat:
         the format needs (or why it cannot be read)."""
         if path.is_dir() or path.suffix not in _SUFFIXES:
             return None
+        found: list[str] | None
         if path.suffix == ".parquet":
             try:
                 found = parquet_columns(path)
