@@ -321,3 +321,35 @@ def test_generated_rank_options_exit_0_or_2(
     assert "Traceback" not in err
     if code == 2 and "usage:" not in err:
         assert len(err.strip().splitlines()) == 1, err
+
+
+# -- Python tables and provenance -----------------------------------------------------------
+
+_JSONISH = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner),
+    max_leaves=6,
+)
+
+
+@SETTINGS
+@given(
+    table=_rows(),
+    extra=st.one_of(st.none(), st.dictionaries(st.one_of(_TEXT, st.integers()), _JSONISH)),
+    kind=st.one_of(st.none(), st.sampled_from(["binary", "numeric", "pairwise", "x"])),
+)
+def test_generated_rows_and_extra_commit_or_are_an_onebench_error(
+    table: tuple[list[str], list[dict[str, Any]]],
+    extra: dict[Any, Any] | None,
+    kind: str | None,
+    pool_dir: Path,
+) -> None:
+    _, rows = table
+    pool = onebench.Pool.open(pool_dir)
+    before = _state(pool_dir)
+    try:
+        pool.add_measurements(rows, kind=kind, source="generated", extra=extra)
+        event("committed")
+    except onebench.OnebenchError as error:
+        event(f"error on {error.field}")
+        assert _state(pool_dir) == before
