@@ -283,6 +283,7 @@ def test_good_rank_arguments_of_other_types_still_rank(pool_dir: Path) -> None:
         (["samples", "--limit", "-1"], "limit"),
         (["rank", "--benchmark", "no-such"], "no-such"),
         (["samples", "--benchmark", "no-such"], "no-such"),
+        (["demo", "--models", "-1"], "n_models"),
     ],
 )
 def test_a_bad_cli_argument_exits_2_with_one_line(
