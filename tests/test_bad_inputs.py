@@ -123,6 +123,10 @@ BAD_FILES = {
         _jsonl(b'{"sample_id": "t/0", "kind": "ranking", "ranking": [1, 2]}\n'),
         ["ranking", "lists of model ids"],
     ),
+    "jsonl null in a ranking": (
+        _jsonl(b'{"sample_id": "r/0", "kind": "ranking", "ranking": ["good", null, "bad"]}\n'),
+        ["ranking", "None"],
+    ),
     "jsonl score text on line 3": (
         _jsonl(b'{"sample_id": "t/0", "model": "good", "kind": "binary", "score": "1"}\n\n'
                b'{"sample_id": "t/1", "model": "good", "kind": "binary", "score": "x"}\n'),
