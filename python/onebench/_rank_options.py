@@ -25,10 +25,10 @@ def _integer(name: str, value: Any, low: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise InvalidInputError(f"{name}: expected an integer, got {value!r:.60}", field=name)
     number = int(value)
-    if not low <= number < _U64:
-        raise InvalidInputError(
-            f"{name}: must be {what} (an integer in [{low}, 2**64)), got {number}", field=name
-        )
+    if number < low:
+        raise InvalidInputError(f"{name}: must be {what}, got {number}", field=name)
+    if number >= _U64:
+        raise InvalidInputError(f"{name}: must be below 2**64, got {number}", field=name)
     return number
 
 
