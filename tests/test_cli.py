@@ -159,8 +159,10 @@ def test_benchmark_option_selects_its_samples(
     exported = pd.read_parquet(target / "samples.parquet")["sample_id"]
     assert set(exported) == set(ids["up"])
     for command in (["rank"], ["samples"], ["export", "--out", str(tmp_path / "none")]):
-        with pytest.raises(SystemExit, match=f"onebench {command[0]}: no samples in benchmark"):
-            main([*command, "--pool", path, "--benchmark", "nowhere"])
+        code, _, err = _run(capsys, *command, "--pool", path, "--benchmark", "nowhere")
+        assert code == 2
+        assert err.startswith(f"onebench {command[0]}: error: --benchmark: no samples in")
+        assert "(the pool's benchmarks: down, up)" in err
     assert not (tmp_path / "none").exists()
 
 

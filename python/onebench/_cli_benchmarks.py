@@ -9,17 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .exceptions import InvalidInputError
+
 if TYPE_CHECKING:
     from .pool import Pool
 
 __all__ = ["benchmark_samples"]
 
+# Benchmark names an error lists at most (a pool can hold thousands).
+_SHOWN = 20
 
-def benchmark_samples(
-    pool: Pool, benchmarks: Sequence[str] | None, command: str
-) -> list[str] | None:
+
+def benchmark_samples(pool: Pool, benchmarks: Sequence[str] | None) -> list[str] | None:
     """Ids of the pool's samples that belong to any of ``benchmarks`` (None: no selection,
-    the whole pool); exits naming ``command`` when the benchmarks hold no samples."""
+    the whole pool). Benchmarks that hold no samples are an error naming the ones the pool
+    has (the CLI prints it on one line and exits 2)."""
     if not benchmarks:
         return None
     # The core's columns as lists, not Pool.samples(): that table loads pyarrow and
@@ -32,5 +36,13 @@ def benchmark_samples(
         if benchmark in wanted
     ]
     if not samples:
-        raise SystemExit(f"onebench {command}: no samples in benchmark(s) {', '.join(benchmarks)}")
+        known = sorted(set(sample_benchmarks))
+        shown = ", ".join(known[:_SHOWN]) + (
+            f", ... ({len(known)} in all)" if len(known) > _SHOWN else ""
+        )
+        raise InvalidInputError(
+            f"--benchmark: no samples in benchmark(s) {', '.join(benchmarks)} "
+            f"(the pool's benchmarks: {shown or 'none'})",
+            field="benchmark",
+        )
     return samples

@@ -17,7 +17,19 @@ import pyarrow.compute as pc
 
 from .exceptions import InvalidInputError
 
-__all__ = ["as_table", "encode_ids", "float_column", "optional_column", "require_columns"]
+__all__ = [
+    "as_table",
+    "encode_ids",
+    "float_column",
+    "optional_column",
+    "require_columns",
+    "text_column",
+]
+
+
+#: What Arrow raises on Python values it cannot hold in one column: mixed types, and
+#: integers beyond 64 bits (OverflowError).
+_TABLE_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError)
 
 
 def as_table(data: Any, what: str) -> pa.Table:
@@ -39,7 +51,7 @@ def as_table(data: Any, what: str) -> pa.Table:
                     for key, value in data.items()
                 }
             )
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        except _TABLE_ERRORS as error:
             raise InvalidInputError(f"{what}: {error}", field=what) from error
     if isinstance(data, Sequence) and not isinstance(data, str):
         if not data:
@@ -50,7 +62,7 @@ def as_table(data: Any, what: str) -> pa.Table:
             )
         try:
             return pa.Table.from_pylist(list(data))
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        except _TABLE_ERRORS as error:
             raise InvalidInputError(f"{what}: {error}", field=what) from error
     raise InvalidInputError(
         f"{what}: unsupported input type {type(data).__name__}; pass a pandas DataFrame, "
@@ -124,7 +136,7 @@ def encode_ids(column: pa.ChunkedArray | pa.Array, field: str) -> tuple[list[str
         column = column.unify_dictionaries() if column.num_chunks > 1 else column
     else:
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-            column = pc.cast(column, pa.string())
+            column = text_column(column, field)
         column = pc.dictionary_encode(column)
     if column.num_chunks == 0:
         return [], np.zeros(0, dtype=np.uint32)
@@ -139,6 +151,16 @@ def encode_ids(column: pa.ChunkedArray | pa.Array, field: str) -> tuple[list[str
     remap = np.cumsum(used, dtype=np.int64) - 1
     kept = [name for name, keep in zip(names, used, strict=True) if keep]
     return kept, np.ascontiguousarray(remap[codes].astype(np.uint32))
+
+
+def text_column(column: pa.ChunkedArray | pa.Array, field: str) -> pa.ChunkedArray | pa.Array:
+    """A column as text; one of lists or structs (which have no text form) is an error."""
+    try:
+        return pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise InvalidInputError(
+            f"{field}: expected text, found values of type {column.type}", field=field
+        ) from None
 
 
 def float_column(column: pa.ChunkedArray, field: str) -> np.ndarray:

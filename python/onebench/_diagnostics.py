@@ -17,8 +17,10 @@ def item_diagnostics(
     pool: Pool, samples: Any, *, alpha: float | None, tolerance: float, max_iterations: int
 ) -> pa.Table:
     """One row per sample of ``samples`` (all samples when None), in that order."""
+    from ._rank_options import check_diagnostics_options
     from .ranking import default_alpha, resolve_samples, warm_key, warm_solution
 
+    alpha, tolerance, max_iterations = check_diagnostics_options(alpha, tolerance, max_iterations)
     if alpha is None:
         alpha = default_alpha("joint")
     subset = None if samples is None else resolve_samples(pool, samples)

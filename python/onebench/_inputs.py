@@ -4,6 +4,7 @@ with errors that name the caller's column and row."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -62,7 +63,7 @@ def measurement_arguments(
         "grader": grader,
         "judge": judge,
         "time": _timestamp(time),
-        "extra": extra or {},
+        "extra": _extra(extra),
     }
     sample_table = as_table(samples, "samples") if samples is not None else None
     return (
@@ -74,6 +75,26 @@ def measurement_arguments(
         model_columns(models) if models is not None else None,
         same_as(sample_table) if sample_table is not None else None,
     ), parts
+
+
+def _extra(extra: Any) -> dict[str, Any]:
+    """``extra`` as the JSON object the provenance stores: string keys, JSON values (no
+    NaN, which JSON cannot hold), checked here so that the error names ``extra``."""
+    if extra is None:
+        return {}
+    if not isinstance(extra, Mapping):
+        raise InvalidInputError(
+            f"extra: expected a mapping of names to JSON values, got {type(extra).__name__}",
+            field="extra",
+        )
+    for key in extra:
+        if not isinstance(key, str):
+            raise InvalidInputError(f"extra: key {key!r:.60} is not a string", field="extra")
+    try:
+        json.dumps(extra, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise InvalidInputError(f"extra: not JSON ({error})", field="extra") from None
+    return dict(extra)
 
 
 def _timestamp(time: datetime | str | None) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._columns import encode_ids, float_column, optional_column, require_columns
+from ._columns import encode_ids, float_column, optional_column, require_columns, text_column
 from .exceptions import InvalidInputError, UnknownIdError
 
 __all__ = ["KINDS", "Parts", "batches_from_table", "caller_error", "split_table"]
@@ -219,7 +219,7 @@ def _pairwise(table: pa.Table, rows: np.ndarray) -> tuple[Any, ...]:
         samples = encode_ids(_take(table, "sample_id", rows), "sample_id")
         model_a = encode_ids(_take(table, "model_a", rows), "model_a")
         model_b = encode_ids(_take(table, "model_b", rows), "model_b")
-        winners = pc.cast(_take(table, "winner", rows), pa.string()).to_numpy(zero_copy_only=False)
+        winners = text_column(_take(table, "winner", rows), "winner").to_numpy(zero_copy_only=False)
         outcome = np.full(len(winners), 255, dtype=np.uint8)
         for name, code in _WINNERS.items():
             outcome[winners == name] = code
@@ -234,7 +234,13 @@ def _pairwise(table: pa.Table, rows: np.ndarray) -> tuple[Any, ...]:
         column = optional_column(table, "probability")
         if column is not None:
             taken = column if len(rows) == table.num_rows else column.take(pa.array(rows))
-            probability = pc.cast(taken, pa.float64()).to_numpy(zero_copy_only=False)
+            try:
+                probability = pc.cast(taken, pa.float64()).to_numpy(zero_copy_only=False)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise InvalidInputError(
+                    f"probability: expected numbers, found values of type {taken.type}",
+                    field="probability",
+                ) from None
             probability = np.ascontiguousarray(np.where(np.isnan(probability), np.nan, probability))
     except InvalidInputError as error:
         raise _offset_errors(rows, error) from None

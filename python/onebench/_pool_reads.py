@@ -118,6 +118,7 @@ class PoolReads:
 
         from ._export import measurement_table
 
+        output_folder(directory, "directory", create=False)
         sample_mask, model_mask, kind_set = self._selection(samples, models, kinds)
         sample_table, model_table = self.samples(), self.models()
         if sample_mask is not None:
@@ -129,8 +130,7 @@ class PoolReads:
             "models": model_table,
             "measurements": measurement_table(self._inner, sample_mask, model_mask, kind_set),
         }
-        target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
+        target = output_folder(directory, "directory")
         paths = {}
         for name, table in tables.items():
             path = target / f"{name}.parquet"
@@ -172,3 +172,24 @@ class PoolReads:
         from .ranking import resolve_samples
 
         return resolve_samples(cast("Pool", self), samples)
+
+
+def output_folder(directory: str | os.PathLike[str], field: str, *, create: bool = True) -> Path:
+    """``directory`` as a folder to write into, created if ``create``; a path that holds a
+    file, or that the system refuses to create, is an error naming ``field`` (and nothing
+    is written over the file)."""
+    target = Path(directory)
+    if target.exists() and not target.is_dir():
+        raise InvalidInputError(
+            f"{field}: {target} exists and is not a folder; give a folder to write into",
+            field=field,
+        )
+    if create:
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InvalidInputError(
+                f"{field}: cannot create the folder {target} ({error.strerror or error})",
+                field=field,
+            ) from error
+    return target

@@ -74,7 +74,7 @@ def run_rank(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any],
     from .pool import Pool
 
     pool = Pool.open(pool_path)
-    samples = benchmark_samples(pool, args.benchmark, "rank")
+    samples = benchmark_samples(pool, args.benchmark)
     leaderboard = pool.rank(
         samples,
         method=args.method,
@@ -108,10 +108,13 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_export(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any], str]:
+    from ._pool_reads import output_folder
     from .pool import Pool
 
+    # Before the pool opens, and naming the option (Pool.export names its argument).
+    output_folder(args.out, "--out", create=False)
     pool = Pool.open(pool_path)
-    samples = benchmark_samples(pool, args.benchmark, "export")
+    samples = benchmark_samples(pool, args.benchmark)
     paths = pool.export(args.out, samples, models=args.model, kinds=args.kind)
     payload = {name: str(path) for name, path in paths.items()}
     return payload, "\n".join(f"wrote {path}" for path in payload.values())

@@ -33,10 +33,15 @@ def _number(value: float) -> float | None:
 
 def run_samples(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, Any], str]:
     from ._table import format_table
+    from .exceptions import InvalidInputError
     from .pool import Pool
 
+    if args.limit < 0:
+        raise InvalidInputError(
+            f"--limit: must be 0 (all rows) or more, got {args.limit}", field="limit"
+        )
     pool = Pool.open(pool_path)
-    samples = benchmark_samples(pool, args.benchmark, "samples")
+    samples = benchmark_samples(pool, args.benchmark)
     rows = pool.item_diagnostics(samples, alpha=args.alpha).to_pylist()
     total = len(rows)
     if args.flagged:
@@ -45,7 +50,7 @@ def run_samples(args: argparse.Namespace, pool_path: Path) -> tuple[dict[str, An
             (row for row in rows if row["flagged"]),
             key=lambda row: row["discrimination"] / max(row["discrimination_se"], 1e-12),
         )
-    shown = rows if args.limit <= 0 else rows[: args.limit]
+    shown = rows if args.limit == 0 else rows[: args.limit]
     payload: dict[str, Any] = {
         "samples": total,
         "flagged": sum(1 for row in rows if row["flagged"]),

@@ -12,6 +12,7 @@ from . import _core
 from ._fit_store import open_fits
 from ._leaderboard import Leaderboard, LeaderboardRow
 from ._model_form import FORM_PARTS, ModelForm
+from ._rank_options import check_diagnostics_options, check_rank_options
 from .exceptions import InvalidInputError, UnknownIdError
 
 if TYPE_CHECKING:
@@ -112,28 +113,27 @@ def rank_pool(
     min_samples: int = 1,
     form: str | None = None,
 ) -> Leaderboard:
+    ci, bootstrap, seed, min_samples = check_rank_options(
+        methods=METHODS,
+        method=method,
+        ci=ci,
+        bootstrap=bootstrap,
+        seed=seed,
+        interval=interval,
+        min_samples=min_samples,
+        form=form,
+    )
+    alpha, tolerance, max_iterations = check_diagnostics_options(alpha, tolerance, max_iterations)
     if method is None:
         method = DEFAULT_METHOD
     if form is None:
         form = DEFAULT_FORM
-    if not isinstance(form, str):
-        raise InvalidInputError(f"form: expected a string, got {form!r}", field="form")
     if form != DEFAULT_FORM and method != "joint":
         raise InvalidInputError(
             f"form: a form is only for the joint method, not {method}", field="form"
         )
     if alpha is None:
         alpha = default_alpha(method)
-    if bootstrap < 0:
-        raise InvalidInputError("bootstrap: must be >= 0", field="bootstrap")
-    if isinstance(min_samples, bool) or not isinstance(min_samples, int | np.integer):
-        raise InvalidInputError(
-            f"min_samples: expected an integer, got {min_samples!r}", field="min_samples"
-        )
-    if min_samples < 1:
-        raise InvalidInputError(
-            f"min_samples: must be >= 1, got {min_samples}", field="min_samples"
-        )
     if interval is None:
         interval = "bootstrap" if bootstrap > 0 else "fisher"
     subset = None if samples is None else resolve_samples(pool, samples)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._synthetic_cells import draw_cells
+from .exceptions import InvalidInputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -121,20 +122,20 @@ class SyntheticData:
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise InvalidInputError(f"{name} must be an integer, got {value!r}", field=name)
     if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+        raise InvalidInputError(f"{name} must be at least {minimum}, got {value}", field=name)
     return int(value)
 
 
 def _check_fraction(name: str, value: Any, *, allow_one: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+        raise InvalidInputError(f"{name} must be a number, got {value!r}", field=name)
     value = float(value)
     upper_ok = value <= 1.0 if allow_one else value < 1.0
     if not (value >= 0.0 and upper_ok):
         bound = "]" if allow_one else ")"
-        raise ValueError(f"{name} must lie in [0, 1{bound}, got {value}")
+        raise InvalidInputError(f"{name} must lie in [0, 1{bound}, got {value}", field=name)
     return value
 
 
@@ -203,15 +204,17 @@ def generate(
 
     Raises
     ------
-    ValueError
-        If an argument is out of range; the message names it.
+    onebench.InvalidInputError
+        (a ValueError) If an argument is out of range; its message and ``field`` name it.
     """
     n_models = _check_int("n_models", n_models, 2)
     n_samples = _check_int("n_samples", n_samples, 1)
     missing = _check_fraction("missing", missing, allow_one=False)
     binary_fraction = _check_fraction("binary_fraction", binary_fraction, allow_one=True)
     if structure not in STRUCTURES:
-        raise ValueError(f"structure must be one of {STRUCTURES}, got {structure!r}")
+        raise InvalidInputError(
+            f"structure must be one of {STRUCTURES}, got {structure!r}", field="structure"
+        )
     n_benchmarks = _check_int("n_benchmarks", n_benchmarks, 2 if structure == "benchmarks" else 1)
     dispersion = _check_fraction("dispersion", dispersion, allow_one=True)
     seed = _check_int("seed", seed, 0)

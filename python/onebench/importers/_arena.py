@@ -16,9 +16,18 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..exceptions import InvalidInputError
 from ._base import ImportOptions, Source, importer
 from ._commit import FILE, LINE
-from ._files import FileRecord, file_error, head, json_records, read_table, require
+from ._files import (
+    FileRecord,
+    file_error,
+    head,
+    json_records,
+    parquet_columns,
+    read_table,
+    require,
+)
 from ._samples import metadata_json
 
 __all__ = ["ArenaBattles"]
@@ -66,11 +75,9 @@ def _is_battles(path: Path) -> bool:
     if path.suffix not in _SUFFIXES:
         return False
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
         try:
-            names = set(pq.read_schema(path).names)
-        except (pa.ArrowInvalid, OSError):
+            names = set(parquet_columns(path))
+        except InvalidInputError:
             return False
         return {"model_a", "model_b", "winner"} <= names and "sample_id" not in names
     text = head(path, 8192)

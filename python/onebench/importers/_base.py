@@ -113,8 +113,18 @@ def detect_format(path: Path) -> Importer:
     for candidate in order:
         if candidate.detect(path):
             return candidate
+    # What the file looks like, from the importers that can say (which columns a table
+    # has, and which their format needs; why a file could not be read at all).
+    hints = [hint for each in order if (hint := _explain(each, path))]
+    why = f": {'; '.join(hints)}" if hints else ""
     raise InvalidInputError(
-        f"{path}: not a format onebench recognises; pass --format with one of "
+        f"{path}: not a format onebench recognises{why}; pass --format with one of "
         f"{', '.join(_REGISTRY)}",
         field=str(path),
     )
+
+
+def _explain(candidate: Importer, path: Path) -> str | None:
+    """An importer's optional ``explain(path)``: why ``path`` is not of its format."""
+    explain = getattr(candidate, "explain", None)
+    return explain(path) if callable(explain) else None

@@ -69,6 +69,9 @@ def _located(
     row of the source's table) that row came from. The store numbers rows within one
     part of a batch (``cardinal[1].values, row 0``: the first numeric row)."""
     if error.row is None:
+        # An error on the whole batch (a missing column): name its file at least.
+        if len(source.files) == 1 and source.files[0] not in str(error):
+            return file_error(source.files[0], str(error))
         return error
     row, field, message = error.row, error.field or "", str(error)
     match = _STORE_FIELD.match(field)

@@ -9,6 +9,7 @@ record whose field is wrong, not only at a syntax error.
 from __future__ import annotations
 
 import bisect
+import codecs
 import gzip
 import json
 import zlib
@@ -22,10 +23,12 @@ from ..exceptions import InvalidInputError
 
 __all__ = [
     "FileRecord",
+    "check_utf8",
     "file_error",
     "head",
     "json_document",
     "json_records",
+    "parquet_columns",
     "read_table",
     "require",
 ]
@@ -157,24 +160,94 @@ def _json_list(path: Path, text: str, start: int) -> Iterator[FileRecord]:
         raise file_error(path, "unexpected text after the list", lines.line(position + 1))
 
 
-def read_table(path: str | Path) -> pa.Table:
+def read_table(path: str | Path, text_columns: tuple[str, ...] = ()) -> pa.Table:
     """Reads one Parquet, CSV or JSON lines file; a malformed file is an error naming it
-    (and the line, where Arrow reports one)."""
+    (and the line, where there is one). ``text_columns`` of a CSV are read as text, not
+    guessed: a column of ids such as ``1, 2, 3`` stays ids."""
     path = Path(path)
     try:
         if path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            return pq.read_table(path)
+            return _parquet_table(path)
         if path.suffix == ".csv":
-            import pyarrow.csv as pcsv
-
-            return pcsv.read_csv(path)
+            check_utf8(path)
+            return _csv_table(path, text_columns)
         if path.suffix in (".jsonl", ".json"):
+            check_utf8(path)
             return _json_lines_table(path)
     except (pa.ArrowInvalid, OSError) as error:
         raise file_error(path, f"cannot be read: {error}") from error
     raise file_error(path, f"unknown file type; expected one of {', '.join(_TABLE_SUFFIXES)}")
+
+
+def check_utf8(path: Path, chunk: int = 1 << 20) -> None:
+    """Raises naming the line of the first byte that is not UTF-8. Arrow would read such
+    a CSV column as bytes and pass JSON strings through unchecked."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    with path.open("rb") as handle:
+        while True:
+            data = handle.read(chunk)
+            try:
+                decoder.decode(data, final=not data)
+            except UnicodeDecodeError as error:
+                # The decoder decodes the (at most 3) bytes it held back from the chunk
+                # before and this one: the error's offset counts those first.
+                start = error.start - (len(error.object) - len(data))
+                line = lines + data.count(b"\n", 0, max(start, 0))
+                raise file_error(path, f"is not UTF-8 text ({error.reason})", line) from None
+            if not data:
+                return
+            lines += data.count(b"\n")
+
+
+#: What reading a damaged Parquet file raises: Arrow's errors, and a column name that is
+#: no UTF-8 (pyarrow decodes names without catching).
+PARQUET_ERRORS = (pa.ArrowInvalid, OSError, UnicodeDecodeError)
+
+
+def parquet_columns(path: Path) -> list[str]:
+    """A Parquet file's column names, from its footer; an error naming the file if it
+    cannot be read (truncated, not Parquet, damaged names)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.read_schema(path).names)
+    except PARQUET_ERRORS as error:
+        raise file_error(path, f"cannot be read as Parquet ({error})") from error
+
+
+def _parquet_table(path: Path) -> pa.Table:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+        names = table.column_names
+    except UnicodeDecodeError as error:  # a column name that is no UTF-8
+        raise file_error(path, f"cannot be read as Parquet ({error})") from None
+    # Parquet strings are not checked on read: a column of bad bytes would fail later,
+    # when a value is first turned into a Python string.
+    for name in names:
+        try:
+            table.column(name).validate(full=True)
+        except pa.ArrowInvalid as error:
+            raise file_error(path, f"column {name!r}: {error}") from None
+    return table
+
+
+def _csv_table(path: Path, text_columns: tuple[str, ...]) -> pa.Table:
+    import pyarrow.csv as pcsv
+
+    convert = pcsv.ConvertOptions(column_types=dict.fromkeys(text_columns, pa.string()))
+    try:
+        return pcsv.read_csv(path, convert_options=convert)
+    except pa.ArrowInvalid as error:
+        if "straddling" not in str(error):
+            raise
+    # A field longer than Arrow's block (1 MB): read the file as one block.
+    size = min(path.stat().st_size + 1, 2**31 - 1)
+    return pcsv.read_csv(
+        path, read_options=pcsv.ReadOptions(block_size=size), convert_options=convert
+    )
 
 
 def _json_lines_table(path: Path) -> pa.Table:
@@ -184,8 +257,12 @@ def _json_lines_table(path: Path) -> pa.Table:
         return pjson.read_json(path)
     except pa.ArrowInvalid:
         # Arrow's message has no line number: parse again record by record to name it.
-        rows = [record for _, record in json_records(path)]
+        records = list(json_records(path))
+        for line, record in records:
+            if not isinstance(record, dict):
+                message = f"expected a JSON object, found {type(record).__name__}"
+                raise file_error(path, message, line) from None
         try:
-            return pa.Table.from_pylist(rows)
+            return pa.Table.from_pylist([record for _, record in records])
         except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
             raise file_error(path, f"cannot be read as a table: {error}") from error

@@ -13,32 +13,47 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..exceptions import InvalidInputError
 from ._base import ImportOptions, Source, importer
 from ._commit import FILE, LINE
-from ._files import file_error, head, read_table
+from ._files import file_error, head, parquet_columns, read_table
+from ._long_checks import ID_COLUMNS, checked_table
 
 __all__ = ["LongFormat"]
 
 _SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
 _MEASUREMENT_COLUMNS = {"model", "model_a", "ranking"}
 _STEMS = ("samples", "measurements")
+# A CSV's columns of ids and texts are text whatever they look like (ids 1, 2, 3).
+_CSV_TEXT = (*ID_COLUMNS, "text", "reference", "source", "grader", "time")
 
 
 def _columns(path: Path) -> list[str]:
     """Column names without reading the table (Parquet schema, CSV header, first JSON
     line); empty when the file does not look like a table."""
     if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
         try:
-            return list(pq.read_schema(path).names)
-        except (pa.ArrowInvalid, OSError):
+            return parquet_columns(path)
+        except InvalidInputError:
             return []
-    text = head(path, 16384)
+    text = head(path, 16384).removeprefix("\ufeff")  # a byte order mark (Excel's CSV)
     if path.suffix == ".csv":
         return [name.strip().strip('"') for name in text.split("\n", 1)[0].split(",")]
     first = text.lstrip()[:1]
     return ["sample_id"] if first == "{" and '"sample_id"' in text.split("\n", 1)[0] else []
+
+
+def _json_keys(path: Path) -> list[str] | None:
+    """The keys of a JSON lines file's first record (None: it is no JSON object)."""
+    import json
+
+    try:
+        with path.open("rb") as handle:
+            line = next((line for line in handle if line.strip()), b"")
+        record = json.loads(line)
+    except (OSError, ValueError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+    return list(record) if isinstance(record, dict) else None
 
 
 @importer("long")
@@ -52,6 +67,30 @@ class LongFormat:
                 entry.suffix in _SUFFIXES and entry.stem in _STEMS for entry in path.iterdir()
             )
         return path.suffix in _SUFFIXES and "sample_id" in _columns(path)
+
+    def explain(self, path: Path) -> str | None:
+        """Why a table file is not in the long format: the columns it has and the ones
+        the format needs (or why it cannot be read)."""
+        if path.is_dir() or path.suffix not in _SUFFIXES:
+            return None
+        found: list[str] | None
+        if path.suffix == ".parquet":
+            try:
+                found = parquet_columns(path)
+            except InvalidInputError as error:
+                return f"it cannot be read as Parquet ({error.__cause__})"
+        elif path.suffix == ".csv":
+            found = _columns(path)
+        else:
+            found = _json_keys(path)
+            if found is None:
+                return "its first line is not a JSON object"
+        have = ", ".join(found) if found else "none"
+        return (
+            f"its columns are {have}; the long format needs 'sample_id' and, for "
+            "measurements, 'kind' with 'model' + 'score', 'model_a' + 'model_b' + 'winner' "
+            "or 'ranking'"
+        )
 
     def read(self, paths: list[Path], options: ImportOptions) -> list[Source]:
         sources: list[Source] = []
@@ -76,9 +115,10 @@ def _sources(files: list[Path], name: str | None) -> list[Source]:
     samples: list[pa.Table] = []
     measurements: list[tuple[Path, pa.Table]] = []
     for path in files:
-        table = read_table(path)
+        table = read_table(path, _CSV_TEXT)
         if "sample_id" not in table.column_names:
             raise file_error(path, "no 'sample_id' column")
+        table = checked_table(path, table)
         if _MEASUREMENT_COLUMNS & set(table.column_names):
             measurements.append((path, table))
         else:

@@ -43,7 +43,9 @@ def model_names(table: pa.Table) -> set[str]:
     if "ranking" in table.column_names:
         for ranking in table.column("ranking").to_pylist():
             for entry in ranking or []:
-                names.update(entry if isinstance(entry, list) else [entry])
+                # Only ids: a null in a ranking is reported as such when the store reads it.
+                group = entry if isinstance(entry, list) else [entry]
+                names.update(name for name in group if isinstance(name, str) and name)
     return names
 
 

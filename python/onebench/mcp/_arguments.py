@@ -20,6 +20,7 @@ from ..ranking import METHODS
 __all__ = [
     "MAX_BOOTSTRAP",
     "MAX_BOOTSTRAP_WORK",
+    "MAX_MIN_SAMPLES",
     "MAX_QUERY_CHARS",
     "MAX_SAMPLE_IDS",
     "MAX_TOP_K",
@@ -42,6 +43,8 @@ MAX_SAMPLE_IDS = 20_000
 MAX_BOOTSTRAP = 1_000
 #: Bootstrap replicates x measurements ranked per call: about two minutes on two cores.
 MAX_BOOTSTRAP_WORK = 50_000_000
+#: A pool numbers its samples with 32-bit indexes: no selection holds more samples.
+MAX_MIN_SAMPLES = 2**32
 MAX_TOP_K = 1_000
 MAX_QUERY_CHARS = 1_000
 MAX_NAME = 200

@@ -15,6 +15,7 @@ from ._analysis import compare, leaderboard_result, models_measured_on, profile
 from ._arguments import (
     MAX_BOOTSTRAP,
     MAX_BOOTSTRAP_WORK,
+    MAX_MIN_SAMPLES,
     MAX_NAME,
     READ_ONLY,
     BenchmarkName,
@@ -74,6 +75,7 @@ def read_tools(tools: ToolSet, state: PoolState) -> None:
             int,
             Field(
                 ge=1,
+                le=MAX_MIN_SAMPLES,
                 description="leave out of the table models measured on fewer of the selected "
                 "samples (they are still fitted); e.g. 20 on a query's samples that also "
                 "caught a few samples another set of models was measured on",

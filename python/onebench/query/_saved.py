@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._atomic import write_atomic
-from ..exceptions import CorruptPoolError, InvalidInputError, UnknownIdError
+from ..exceptions import CorruptPoolError, InvalidInputError, PoolIOError, UnknownIdError
 from ._benchmark import Benchmark
 
 if TYPE_CHECKING:
@@ -68,14 +68,23 @@ def save_benchmark(
 def load_benchmark(pool: Pool, name: str) -> Benchmark:
     path = _path(pool, name)
     try:
-        document = json.loads(path.read_text())
+        document = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError as error:
         known = ", ".join(list_benchmarks(pool)) or "none"
         raise UnknownIdError(
             f"no saved benchmark {name!r} in the pool (saved: {known})", field="name", id=name
         ) from error
+    except OSError as error:
+        raise PoolIOError(f"{path}: cannot be read ({error})", path=str(path)) from error
+    except UnicodeDecodeError as error:
+        # One damaged byte: the file is corrupt, like a segment that fails its checksum.
+        raise CorruptPoolError(
+            f"{path}: not UTF-8 text (byte {error.start}: {error.reason})", path=str(path)
+        ) from None
     except json.JSONDecodeError as error:
         raise CorruptPoolError(f"{path}: not JSON ({error})", path=str(path)) from error
+    if not isinstance(document, dict):
+        raise CorruptPoolError(f"{path}: not a saved onebench benchmark", path=str(path))
     if document.get("format") != _FORMAT or not isinstance(document.get("version"), int):
         raise CorruptPoolError(f"{path}: not a saved onebench benchmark", path=str(path))
     if document["version"] > FORMAT_VERSION:
