@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from ._table import terminal_safe
 from .exceptions import OnebenchError
@@ -147,6 +148,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as every other error: one line on stderr naming the option, exit 2
+    (the usage is one `--help` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 class _VersionAction(argparse.Action):
     """``--version``: the installed version, read only when asked (the Rust core's, the one
     version of the package, which Cargo holds and maturin writes into the metadata)."""
@@ -162,14 +171,14 @@ class _VersionAction(argparse.Action):
 
 
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--pool", help="pool directory (default: $ONEBENCH_POOL, else ./onebench-pool)"
     )
     common.add_argument("--json", action="store_true", help="machine-readable output")
     common.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="onebench",
         description="Sample-level benchmarking: pool samples, rank models on any capability.",
     )
