@@ -14,34 +14,16 @@ import onebench
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from bad_input_fixtures import pool_state, small_pool
 from onebench.cli import main
 from onebench.importers import import_sources
-
-MODELS = ["good", "mid", "bad"]
-
-
-def _pool(path: Path) -> onebench.Pool:
-    pool = onebench.Pool.create(path)
-    rows = [
-        {"sample_id": f"t/{i}", "model": model, "score": float(score)}
-        for i in range(4)
-        for model, score in zip(MODELS, (1, i % 2, 0), strict=True)
-    ]
-    samples = [{"sample_id": f"t/{i}", "benchmark": "t", "text": f"q{i}"} for i in range(4)]
-    pool.add_measurements(rows, kind="binary", samples=samples, models=MODELS)
-    return pool
 
 
 @pytest.fixture
 def pool_dir(tmp_path: Path) -> Path:
     path = tmp_path / "pool"
-    _pool(path)
+    small_pool(path)
     return path
-
-
-def _state(path: Path) -> tuple[bytes, list[str]]:
-    """What a commit changes: the manifest and the segment files."""
-    return (path / "MANIFEST").read_bytes(), sorted(entry.name for entry in path.glob("*.seg"))
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -141,7 +123,7 @@ def test_a_bad_long_format_file_is_an_error_naming_file_and_field(
 ) -> None:
     write, words = BAD_FILES[case]
     path = write(tmp_path)
-    before = _state(pool_dir)
+    before = pool_state(pool_dir)
     with pytest.raises(onebench.InvalidInputError) as caught:
         import_sources(onebench.Pool.open(pool_dir), [path])
     message = str(caught.value)
@@ -150,17 +132,17 @@ def test_a_bad_long_format_file_is_an_error_naming_file_and_field(
         assert word in message, message
     line = _cli_error(capsys, "import", str(path), "--pool", str(pool_dir))
     assert line.startswith("onebench import: error: ") and str(path) in line
-    assert _state(pool_dir) == before
+    assert pool_state(pool_dir) == before
 
 
 def test_a_failed_file_commits_nothing_of_the_good_ones(pool_dir: Path, tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl"
     good.write_text(json.dumps({"sample_id": "n/1", "model": "new", "kind": "binary", "score": 1}))
     bad = BAD_FILES["parquet list score"][0](tmp_path)
-    before = _state(pool_dir)
+    before = pool_state(pool_dir)
     with pytest.raises(onebench.InvalidInputError):
         import_sources(onebench.Pool.open(pool_dir), [good, bad])
-    assert _state(pool_dir) == before
+    assert pool_state(pool_dir) == before
 
 
 def test_numeric_ids_in_a_csv_are_ids(pool_dir: Path, tmp_path: Path) -> None:
@@ -216,13 +198,13 @@ def test_a_truncated_parquet_file_says_it_cannot_be_read(
 
 def test_non_json_extra_is_an_error_naming_extra(pool_dir: Path) -> None:
     pool = onebench.Pool.open(pool_dir)
-    before = _state(pool_dir)
+    before = pool_state(pool_dir)
     row = {"sample_id": ["t/0"], "model": ["good"], "score": [1.0]}
     for extra in ({"when": object()}, {"x": float("nan")}, "not a mapping", {1: "x"}):
         with pytest.raises(onebench.InvalidInputError) as caught:
             pool.add_measurements(row, kind="binary", source="again", extra=extra)  # type: ignore[arg-type]
         assert caught.value.field == "extra", caught.value
-    assert _state(pool_dir) == before
+    assert pool_state(pool_dir) == before
 
 
 BAD_RANK_ARGUMENTS: list[dict[str, Any]] = [
@@ -293,10 +275,10 @@ def test_good_rank_arguments_of_other_types_still_rank(pool_dir: Path) -> None:
 def test_a_bad_cli_argument_exits_2_with_one_line(
     args: list[str], name: str, pool_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = _state(pool_dir)
+    before = pool_state(pool_dir)
     line = _cli_error(capsys, *args, "--pool", str(pool_dir))
     assert line.startswith(f"onebench {args[0]}: error: ") and name in line, line
-    assert _state(pool_dir) == before
+    assert pool_state(pool_dir) == before
 
 
 def test_export_onto_a_file_exits_2_and_leaves_the_file(
@@ -355,7 +337,7 @@ def test_mcp_add_measurements_rejects_a_bad_score_without_writing(pool_dir: Path
     from mcp import Client
     from onebench.mcp import build_server
 
-    before = _state(pool_dir)
+    before = pool_state(pool_dir)
     row = {"sample_id": "t/0", "kind": "binary", "model": "good", "score": 0.5}
 
     async def scenario() -> Any:
@@ -365,4 +347,4 @@ def test_mcp_add_measurements_rejects_a_bad_score_without_writing(pool_dir: Path
 
     result = anyio.run(scenario)
     assert result.is_error and "score" in result.content[0].text, result.content[0].text
-    assert _state(pool_dir) == before
+    assert pool_state(pool_dir) == before

@@ -19,6 +19,7 @@ import onebench
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from bad_input_fixtures import MODELS, pool_state, small_pool
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, event, given, settings  # noqa: E402
@@ -34,7 +35,6 @@ SETTINGS = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-MODELS = ["good", "mid", "bad"]
 COLUMNS = [
     "sample_id",
     "kind",
@@ -52,27 +52,11 @@ COLUMNS = [
 ]
 
 
-def _new_pool(path: Path) -> onebench.Pool:
-    pool = onebench.Pool.create(path)
-    rows = [
-        {"sample_id": f"t/{i}", "model": model, "score": float(score)}
-        for i in range(4)
-        for model, score in zip(MODELS, (1, i % 2, 0), strict=True)
-    ]
-    samples = [{"sample_id": f"t/{i}", "benchmark": "t", "text": f"q{i}"} for i in range(4)]
-    pool.add_measurements(rows, kind="binary", samples=samples, models=MODELS)
-    return pool
-
-
 @pytest.fixture(scope="module")
 def pool_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("property") / "pool"
-    _new_pool(path)
+    small_pool(path)
     return path
-
-
-def _state(path: Path) -> tuple[bytes, list[str]]:
-    return (path / "MANIFEST").read_bytes(), sorted(entry.name for entry in path.glob("*.seg"))
 
 
 # -- values: mostly plausible, often wrong ---------------------------------------------------
@@ -204,13 +188,13 @@ def _damage(draw: st.DrawFn, data: bytes) -> bytes:
 
 
 def _check_import(pool_dir: Path, path: Path, format: str | None) -> None:
-    before = _state(pool_dir)
+    before = pool_state(pool_dir)
     pool = onebench.Pool.open(pool_dir)
     try:
         report = import_sources(pool, [path], format=format)
     except onebench.OnebenchError as error:
         event(f"error on {error.field if error.field != str(path) else 'the file'}")
-        assert _state(pool_dir) == before
+        assert pool_state(pool_dir) == before
         onebench.Pool.open(pool_dir)  # still opens
     else:
         event(f"imported {'some' if report.measurements_added else 'no'} measurements")
@@ -274,7 +258,7 @@ def test_generated_rank_arguments_rank_or_are_an_error_naming_one(
     arguments: dict[str, Any], pool_dir: Path
 ) -> None:
     pool = onebench.Pool.open(pool_dir)
-    before = _state(pool_dir)
+    before = pool_state(pool_dir)
     try:
         pool.rank(**arguments)
         event("ranked")
@@ -282,7 +266,7 @@ def test_generated_rank_arguments_rank_or_are_an_error_naming_one(
         event(f"error on {error.field}")
         # interval="bootstrap" without replicates names bootstrap, given or not.
         assert error.field in arguments or error.field == "bootstrap", (arguments, error)
-        assert _state(pool_dir) == before
+        assert pool_state(pool_dir) == before
 
 
 _OPTION_TEXT = st.one_of(
@@ -346,10 +330,10 @@ def test_generated_rows_and_extra_commit_or_are_an_onebench_error(
 ) -> None:
     _, rows = table
     pool = onebench.Pool.open(pool_dir)
-    before = _state(pool_dir)
+    before = pool_state(pool_dir)
     try:
         pool.add_measurements(rows, kind=kind, source="generated", extra=extra)
         event("committed")
     except onebench.OnebenchError as error:
         event(f"error on {error.field}")
-        assert _state(pool_dir) == before
+        assert pool_state(pool_dir) == before
