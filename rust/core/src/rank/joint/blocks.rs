@@ -11,10 +11,67 @@
 //! on pooled sources that share few models it crawled along the directions only those
 //! few models pin down (784 passes where this step takes 15).
 
-use nalgebra::{DMatrix, DVector};
+use nalgebra::{Cholesky, DMatrix, DVector, Dyn};
 
 use super::solve::{full_matrix, gradient, Cell, Step};
 use super::sums::Sums;
+
+/// The skills' and hubs' rows of the full matrix (laid out skills, cells, hubs), and
+/// their block: what is left once the cells are eliminated.
+fn skills_and_hubs(
+    matrix: &DMatrix<f64>,
+    n: usize,
+    n_cells: usize,
+    hubs: usize,
+) -> (Vec<usize>, DMatrix<f64>) {
+    let rows = n + n_cells;
+    let outer: Vec<usize> = (0..n).chain(rows..rows + hubs).collect();
+    let block = DMatrix::from_fn(outer.len(), outer.len(), |i, j| {
+        matrix[(outer[i], outer[j])]
+    });
+    (outer, block)
+}
+
+/// One stratum's cells eliminated from the full matrix: the rows that couple to
+/// anything (`active`), the rows with only their prior (`alone`: a model not measured in
+/// the stratum; most cells of a pooled pool are such, and leaving them out of the block
+/// is what keeps this cheap), the block's Cholesky factor and X = K⁻¹ Mᵀ for M the
+/// block's coupling to the skills and hubs (`outer`).
+struct Stratum {
+    active: Vec<usize>,
+    alone: Vec<usize>,
+    cholesky: Cholesky<f64, Dyn>,
+    solved: DMatrix<f64>,
+}
+
+/// Eliminates the cells in rows `start..start + per`; also returns M X, the term the
+/// elimination takes off the skills' and hubs' matrix. `None` if the block is not
+/// positive definite.
+fn eliminate(
+    matrix: &DMatrix<f64>,
+    outer: &[usize],
+    start: usize,
+    per: usize,
+) -> Option<(Stratum, DMatrix<f64>)> {
+    let size = matrix.nrows();
+    let (active, alone): (Vec<usize>, Vec<usize>) = (start..start + per)
+        .partition(|&row| (0..size).any(|column| column != row && matrix[(row, column)] != 0.0));
+    let k = active.len();
+    let block = DMatrix::from_fn(k, k, |i, j| matrix[(active[i], active[j])]);
+    let coupling = DMatrix::from_fn(outer.len(), k, |i, j| matrix[(outer[i], active[j])]);
+    let cholesky = block.cholesky()?;
+    let solved = cholesky.solve(&coupling.transpose());
+    let term = &coupling * &solved;
+    Some((
+        Stratum {
+            active,
+            alone,
+            cholesky,
+            solved,
+        },
+        term,
+    ))
+}
 
 /// The full Newton step with the cells of each of `strata` consecutive, equal groups
 /// eliminated first. `shift` as for `solve::full_step` (it touches no cell).
@@ -32,12 +89,9 @@ pub(crate) fn blocked_step(
     let per = n_cells / strata;
     let matrix = full_matrix(sums, cells);
     let size = matrix.nrows();
-    let rows = n + n_cells;
     let gradient = DVector::from_vec(gradient(sums, cells));
-    // The skills and hubs, in the full matrix's indexes.
-    let outer: Vec<usize> = (0..n).chain(rows..rows + hubs).collect();
+    let (outer, mut reduced) = skills_and_hubs(&matrix, n, n_cells, hubs);
     let m = outer.len();
-    let mut reduced = DMatrix::from_fn(m, m, |i, j| matrix[(outer[i], outer[j])]);
     let mut right = DVector::from_fn(m, |i, _| gradient[outer[i]]);
     if let Some(locations) = shift {
         let scale = matrix.diagonal().mean().abs().max(1e-12) / size as f64;
@@ -53,37 +107,25 @@ pub(crate) fn blocked_step(
     }
     let mut eliminated = Vec::with_capacity(strata);
     for stratum in 0..strata {
-        let start = n + stratum * per;
-        // A cell of a model not measured in its stratum has only its prior: no coupling,
-        // so it steps alone. Most cells of a pooled pool are such (a source's strata
-        // hold its own models), and leaving them out of the blocks is what keeps this
-        // step cheap there.
-        let (active, alone): (Vec<usize>, Vec<usize>) = (start..start + per).partition(|&row| {
-            (0..size).any(|column| column != row && matrix[(row, column)] != 0.0)
-        });
-        let k = active.len();
-        let block = DMatrix::from_fn(k, k, |i, j| matrix[(active[i], active[j])]);
-        let coupling = DMatrix::from_fn(m, k, |i, j| matrix[(outer[i], active[j])]);
-        let own = DVector::from_fn(k, |i, _| gradient[active[i]]);
-        let cholesky = block.cholesky()?;
-        // X = K⁻¹ Mᵀ and K⁻¹ g: the stratum's cells given the skills and hubs.
-        let solved = cholesky.solve(&coupling.transpose());
-        let free = cholesky.solve(&own);
-        reduced -= &coupling * &solved;
-        right -= solved.transpose() * &own;
-        eliminated.push((active, alone, solved, free));
+        let (cells, term) = eliminate(&matrix, &outer, n + stratum * per, per)?;
+        let own = DVector::from_fn(cells.active.len(), |i, _| gradient[cells.active[i]]);
+        // K⁻¹ g: the stratum's cells given no move of the skills and hubs.
+        let free = cells.cholesky.solve(&own);
+        reduced -= term;
+        right -= cells.solved.transpose() * &own;
+        eliminated.push((cells, free));
     }
     let outer_step = reduced.cholesky()?.solve(&right);
     let mut step = vec![0.0; size];
     for (i, &index) in outer.iter().enumerate() {
         step[index] = outer_step[i];
     }
-    for (active, alone, solved, free) in &eliminated {
-        let cells_step = free - solved * &outer_step;
-        for (&row, &value) in active.iter().zip(cells_step.iter()) {
+    for (cells, free) in &eliminated {
+        let cells_step = free - &cells.solved * &outer_step;
+        for (&row, &value) in cells.active.iter().zip(cells_step.iter()) {
             step[row] = value;
         }
-        for &row in alone {
+        for &row in &cells.alone {
             step[row] = gradient[row] / matrix[(row, row)];
         }
     }
@@ -109,11 +151,8 @@ pub(crate) fn blocked_covariance(
         return None;
     }
     let matrix = full_matrix(sums, cells);
-    let size = matrix.nrows();
-    let rows = n + n_cells;
-    let outer: Vec<usize> = (0..n).chain(rows..rows + hubs).collect();
+    let (outer, mut reduced) = skills_and_hubs(&matrix, n, n_cells, hubs);
     let m = outer.len();
-    let mut reduced = DMatrix::from_fn(m, m, |i, j| matrix[(outer[i], outer[j])]);
     if scale_free && n > 0 {
         let mean_diagonal = (0..n).map(|i| reduced[(i, i)]).sum::<f64>() / n as f64;
         let term = mean_diagonal.abs().max(1e-12) / n as f64;
@@ -127,29 +166,19 @@ pub(crate) fn blocked_covariance(
     let mut covariance = DMatrix::<f64>::zeros(n, n);
     for (stratum, &share) in shares.iter().enumerate() {
         let start = n + stratum * n;
-        let (active, alone): (Vec<usize>, Vec<usize>) = (start..start + n).partition(|&row| {
-            (0..size).any(|column| column != row && matrix[(row, column)] != 0.0)
-        });
-        for &row in &alone {
+        let (cells, term) = eliminate(&matrix, &outer, start, n)?;
+        for &row in &cells.alone {
             let model = row - start;
             covariance[(model, model)] += share * share / matrix[(row, row)];
         }
-        let k = active.len();
-        if k == 0 {
-            continue;
-        }
-        let block = DMatrix::from_fn(k, k, |i, j| matrix[(active[i], active[j])]);
-        let coupling = DMatrix::from_fn(m, k, |i, j| matrix[(outer[i], active[j])]);
-        let cholesky = block.cholesky()?;
-        let solved = cholesky.solve(&coupling.transpose());
-        reduced -= &coupling * &solved;
-        let inverse = cholesky.inverse();
-        for (i, &row) in active.iter().enumerate() {
+        reduced -= term;
+        let inverse = cells.cholesky.inverse();
+        for (i, &row) in cells.active.iter().enumerate() {
             let model = row - start;
             for j in 0..m {
-                map[(model, j)] -= share * solved[(i, j)];
+                map[(model, j)] -= share * cells.solved[(i, j)];
             }
-            for (l, &other) in active.iter().enumerate() {
+            for (l, &other) in cells.active.iter().enumerate() {
                 covariance[(model, other - start)] += share * share * inverse[(i, l)];
             }
         }
